@@ -1,0 +1,115 @@
+{% macro try_parse_timestamp(text_column) %}
+    {#- An ISO-8601 text as a UTC timestamp with time zone, or null when it
+        does not parse. A text without offset is read as UTC. -#}
+    {{ return(adapter.dispatch('try_parse_timestamp', 'behavioral_analytics')(text_column)) }}
+{% endmacro %}
+
+{% macro default__try_parse_timestamp(text_column) -%}
+    {#- PostgreSQL 16+: check before casting, as a failed cast raises. -#}
+    case when pg_input_is_valid({{ text_column }}, 'timestamptz')
+        then cast({{ text_column }} as timestamptz) end
+{%- endmacro %}
+
+{% macro duckdb__try_parse_timestamp(text_column) -%}
+    try_cast({{ text_column }} as timestamptz)
+{%- endmacro %}
+
+{% macro spark__try_parse_timestamp(text_column) -%}
+    try_to_timestamp({{ text_column }})
+{%- endmacro %}
+
+
+{% macro utc_offset_minutes(text_column) %}
+    {#- The UTC offset written in an ISO-8601 text, in minutes ('Z' is 0;
+        null when the text carries no offset). -#}
+    {{ return(adapter.dispatch('utc_offset_minutes', 'behavioral_analytics')(text_column)) }}
+{% endmacro %}
+
+{% macro default__utc_offset_minutes(text_column) -%}
+    case
+        when {{ text_column }} ~ '[zZ]$' then 0
+        when {{ text_column }} ~ '[T ][0-9:.]+[+-][0-9]{2}:?[0-9]{2}$' then
+            (case when substring({{ text_column }} from '([+-])[0-9]{2}:?[0-9]{2}$') = '-' then -1 else 1 end)
+            * (cast(substring({{ text_column }} from '([0-9]{2}):?[0-9]{2}$') as integer) * 60
+                + cast(right({{ text_column }}, 2) as integer))
+    end
+{%- endmacro %}
+
+{% macro duckdb__utc_offset_minutes(text_column) -%}
+    case
+        when regexp_matches({{ text_column }}, '[zZ]$') then 0
+        when regexp_matches({{ text_column }}, '[T ][0-9:.]+[+-][0-9]{2}:?[0-9]{2}$') then
+            (case when regexp_extract({{ text_column }}, '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' then -1 else 1 end)
+            * (cast(regexp_extract({{ text_column }}, '([0-9]{2}):?[0-9]{2}$', 1) as integer) * 60
+                + cast(right({{ text_column }}, 2) as integer))
+    end
+{%- endmacro %}
+
+
+{% macro epoch_microseconds(timestamp_column) %}
+    {#- Microseconds since 1970-01-01 UTC, as a bigint: exact gap arithmetic. -#}
+    {{ return(adapter.dispatch('epoch_microseconds', 'behavioral_analytics')(timestamp_column)) }}
+{% endmacro %}
+
+{% macro default__epoch_microseconds(timestamp_column) -%}
+    cast(round(extract(epoch from {{ timestamp_column }}) * 1000000) as bigint)
+{%- endmacro %}
+
+{% macro duckdb__epoch_microseconds(timestamp_column) -%}
+    epoch_us({{ timestamp_column }})
+{%- endmacro %}
+
+{% macro spark__epoch_microseconds(timestamp_column) -%}
+    unix_micros({{ timestamp_column }})
+{%- endmacro %}
+
+
+{% macro derive_event_at(event_ts, sent_at, received_at) %}
+    {#- The contract's event time: received_at - (sent_at - event_ts) when
+        sent_at is present (corrects device clock skew), else event_ts. -#}
+    {{ return(adapter.dispatch('derive_event_at', 'behavioral_analytics')(event_ts, sent_at, received_at)) }}
+{% endmacro %}
+
+{% macro default__derive_event_at(event_ts, sent_at, received_at) -%}
+    case
+        when {{ sent_at }} is null then {{ event_ts }}
+        else {{ received_at }} - ({{ sent_at }} - {{ event_ts }})
+    end
+{%- endmacro %}
+
+{% macro spark__derive_event_at(event_ts, sent_at, received_at) -%}
+    {#- Spark cannot subtract timestamps into an interval: go through microseconds. -#}
+    case
+        when {{ sent_at }} is null then {{ event_ts }}
+        else timestamp_micros(unix_micros({{ received_at }}) - (unix_micros({{ sent_at }}) - unix_micros({{ event_ts }})))
+    end
+{%- endmacro %}
+
+
+{% macro type_timestamp_tz() %}
+    {#- An instant in time (what event_at and friends are). -#}
+    {{ return(adapter.dispatch('type_timestamp_tz', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__type_timestamp_tz() -%}
+    timestamp with time zone
+{%- endmacro %}
+
+{% macro spark__type_timestamp_tz() -%}
+    {#- Spark's timestamp is already an instant (session time zone for display). -#}
+    timestamp
+{%- endmacro %}
+
+
+{% macro type_double() %}
+    {#- An 8-byte float: dbt.type_float() is a 4-byte FLOAT on DuckDB. -#}
+    {{ return(adapter.dispatch('type_double', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__type_double() -%}
+    double precision
+{%- endmacro %}
+
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}

@@ -1,0 +1,141 @@
+{{ config(contract={'enforced': true}) }}
+
+{%- set page_view_events = var('behavior__page_view_events') -%}
+{%- set ending_events = var('behavior__session_ending_events') -%}
+
+with
+
+events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+-- first and last event of each session, and of its page views
+positioned as (
+
+    select
+        events_sessionized.*,
+        events_sessionized.event_name in ('{{ page_view_events | join("', '") }}') as is_page_view,
+        row_number() over (
+            partition by events_sessionized.session_id
+            order by events_sessionized.event_at desc, events_sessionized.event_id desc
+        ) as event_index_from_end
+    from events_sessionized
+
+),
+
+page_views as (
+
+    select
+        positioned.session_id,
+        coalesce(positioned.page_path, positioned.screen_name) as page,
+        row_number() over (
+            partition by positioned.session_id
+            order by positioned.event_at, positioned.event_id
+        ) as page_view_index,
+        row_number() over (
+            partition by positioned.session_id
+            order by positioned.event_at desc, positioned.event_id desc
+        ) as page_view_index_from_end
+    from positioned
+    where positioned.is_page_view
+
+),
+
+identified_events as (
+
+    select
+        positioned.session_id,
+        positioned.user_id,
+        row_number() over (
+            partition by positioned.session_id
+            order by positioned.event_at desc, positioned.event_id desc
+        ) as identified_index_from_end
+    from positioned
+    where positioned.user_id is not null
+
+),
+
+aggregated as (
+
+    select
+        positioned.session_id,
+        positioned.device_id,
+        positioned.session_index,
+        min(positioned.event_at) as session_start_at,
+        max(positioned.event_at) as session_end_at,
+        count(*) as event_count,
+        sum(case when positioned.is_page_view then 1 else 0 end) as page_view_count,
+        count(distinct positioned.user_id) as user_id_count,
+        sum(coalesce(positioned.revenue, 0)) as revenue
+    from positioned
+    group by positioned.session_id, positioned.device_id, positioned.session_index
+
+),
+
+first_events as (
+
+    select * from positioned where positioned.event_index_in_session = 1
+
+),
+
+last_events as (
+
+    select * from positioned where positioned.event_index_from_end = 1
+
+),
+
+sessions as (
+
+    select
+        -- ids
+        aggregated.session_id,
+        aggregated.device_id,
+        first_events.anonymous_id,
+        last_identified.user_id,
+
+        -- session
+        aggregated.session_index,
+        first_events.platform,
+        aggregated.session_start_at,
+        aggregated.session_end_at,
+        cast(
+            ({{ behavioral_analytics.epoch_microseconds('aggregated.session_end_at') }}
+                - {{ behavioral_analytics.epoch_microseconds('aggregated.session_start_at') }}) / 1000000.0
+            as {{ behavioral_analytics.type_double() }}
+        ) as duration_seconds,
+        cast({{ dbt.date_trunc('day', 'aggregated.session_start_at') }} as date) as session_start_date,
+
+        -- activity
+        cast(aggregated.event_count as {{ dbt.type_int() }}) as event_count,
+        cast(aggregated.page_view_count as {{ dbt.type_int() }}) as page_view_count,
+        cast(aggregated.user_id_count as {{ dbt.type_int() }}) as user_id_count,
+        cast(aggregated.revenue as {{ behavioral_analytics.type_double() }}) as revenue,
+        first_events.event_id as first_event_id,
+        last_events.event_id as last_event_id,
+        entry_pages.page as entry_page,
+        exit_pages.page as exit_page,
+
+        -- flags
+        aggregated.event_count = 1 as is_bounce,
+        last_events.event_name in ('{{ ending_events | join("', '") }}') as is_ended_by_logout
+
+    from aggregated
+    inner join first_events
+        on aggregated.session_id = first_events.session_id
+    inner join last_events
+        on aggregated.session_id = last_events.session_id
+    left join page_views as entry_pages
+        on aggregated.session_id = entry_pages.session_id
+        and entry_pages.page_view_index = 1
+    left join page_views as exit_pages
+        on aggregated.session_id = exit_pages.session_id
+        and exit_pages.page_view_index_from_end = 1
+    left join identified_events as last_identified
+        on aggregated.session_id = last_identified.session_id
+        and last_identified.identified_index_from_end = 1
+
+)
+
+select * from sessions

@@ -1,0 +1,334 @@
+{{ config(materialized='table') }}
+
+{%- set platforms = var('behavior__platforms') -%}
+{%- set future_tolerance_us = var('behavior__future_tolerance_hours') * 3600 * 1000000 -%}
+
+with
+
+source as (
+
+    select * from {{ source('tracker', 'event_lines') }}
+
+),
+
+parsed as (
+
+    select
+        source.file_path,
+        source.file_name,
+        source.file_format,
+        source.received_date,
+        source.line_number,
+        source.raw_line,
+        {{ behavioral_analytics.is_json_object('source.raw_line') }} as is_json_object
+    from source
+
+),
+
+-- JSON functions only ever see text that parses as an object
+checked as (
+
+    select
+        parsed.*,
+        case when parsed.is_json_object then parsed.raw_line end as object_text
+    from parsed
+
+),
+
+extracted as (
+
+    select
+        checked.*,
+        {{ behavioral_analytics.json_text('checked.object_text', ['event_id']) }} as event_id_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['event_name']) }} as event_name_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['event_ts']) }} as event_ts_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['sent_at']) }} as sent_at_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['received_at']) }} as received_at_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['anonymous_id']) }} as anonymous_id_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['user_id']) }} as user_id_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['platform']) }} as platform_text,
+        {{ behavioral_analytics.json_text('checked.object_text', ['schema_version']) }} as schema_version_text,
+        {{ behavioral_analytics.json_type_of('checked.object_text', ['properties']) }} as properties_type,
+        {{ behavioral_analytics.json_type_of('checked.object_text', ['context']) }} as context_type
+    from checked
+    where checked.is_json_object
+
+),
+
+-- Parquet and CSV carry properties and context as JSON strings.
+nested as (
+
+    select
+        extracted.*,
+        case
+            when extracted.properties_type = 'object'
+                then {{ behavioral_analytics.json_value('extracted.object_text', ['properties']) }}
+            when extracted.properties_type = 'string'
+                and {{ behavioral_analytics.is_json_object(behavioral_analytics.json_text('extracted.object_text', ['properties'])) }}
+                then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text('extracted.object_text', ['properties'])) }}
+        end as properties,
+        case
+            when extracted.context_type = 'object'
+                then {{ behavioral_analytics.json_value('extracted.object_text', ['context']) }}
+            when extracted.context_type = 'string'
+                and {{ behavioral_analytics.is_json_object(behavioral_analytics.json_text('extracted.object_text', ['context'])) }}
+                then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text('extracted.object_text', ['context'])) }}
+        end as context
+    from extracted
+
+),
+
+renamed as (
+
+    select
+        -- lineage
+        nested.file_path,
+        nested.file_name,
+        nested.file_format,
+        nested.received_date,
+        nested.line_number,
+        nested.raw_line,
+
+        -- ids
+        nullif(trim(nested.event_id_text), '') as event_id,
+        nullif(trim(nested.anonymous_id_text), '') as anonymous_id,
+        nullif(trim(nested.user_id_text), '') as user_id,
+
+        -- event
+        nullif(trim(nested.event_name_text), '') as event_name,
+        lower(trim(nested.platform_text)) as platform,
+        coalesce({{ dbt.safe_cast('nested.schema_version_text', dbt.type_int()) }}, 1) as schema_version,
+
+        -- timestamps as sent
+        nested.event_ts_text,
+        nested.sent_at_text,
+        nested.received_at_text,
+        {{ behavioral_analytics.try_parse_timestamp('nested.event_ts_text') }} as event_ts,
+        {{ behavioral_analytics.try_parse_timestamp('nested.sent_at_text') }} as sent_at,
+        {{ behavioral_analytics.try_parse_timestamp('nested.received_at_text') }} as received_at,
+        {{ behavioral_analytics.utc_offset_minutes('nested.event_ts_text') }} as event_ts_utc_offset_minutes,
+
+        -- properties
+        nested.properties,
+        {{ behavioral_analytics.json_type_of('nested.properties', ['revenue']) }} as revenue_json_type,
+        {{ behavioral_analytics.json_text('nested.properties', ['revenue']) }} as revenue_text,
+        {{ behavioral_analytics.json_text('nested.properties', ['page_path']) }} as page_path,
+        {{ behavioral_analytics.json_text('nested.properties', ['screen_name']) }} as screen_name,
+        {{ behavioral_analytics.json_text('nested.properties', ['product_id']) }} as product_id,
+        {{ behavioral_analytics.json_text('nested.properties', ['order_id']) }} as order_id,
+        {{ behavioral_analytics.json_text('nested.properties', ['currency']) }} as currency,
+
+        -- context
+        nested.context,
+        {{ behavioral_analytics.json_text('nested.context', ['ip']) }} as ip_address,
+        {{ behavioral_analytics.json_text('nested.context', ['user_agent']) }} as user_agent,
+        {{ behavioral_analytics.json_text('nested.context', ['locale']) }} as locale,
+        {{ behavioral_analytics.json_text('nested.context', ['app_version']) }} as app_version,
+        {{ behavioral_analytics.json_text('nested.context', ['timezone_offset_minutes']) }} as context_timezone_offset_text,
+        {{ behavioral_analytics.json_text('nested.context', ['consent', 'analytics']) }} as consent_analytics_text,
+        {{ behavioral_analytics.json_text('nested.context', ['consent', 'marketing']) }} as consent_marketing_text
+
+    from nested
+
+),
+
+derived as (
+
+    select
+        renamed.*,
+        {{ behavioral_analytics.derive_event_at('renamed.event_ts', 'renamed.sent_at', 'renamed.received_at') }} as event_at
+    from renamed
+
+),
+
+validated as (
+
+    select
+        derived.*,
+        case
+            when derived.event_id is null then 'missing_event_id'
+            when derived.event_name is null then 'missing_event_name'
+            when not {{ behavioral_analytics.regex_matches('derived.event_name', '[a-z][a-z0-9_]*') }}
+                then 'invalid_event_name'
+            when derived.event_ts is null
+                or derived.received_at is null
+                or (derived.sent_at_text is not null and derived.sent_at is null)
+                then 'invalid_timestamp'
+            when derived.anonymous_id is null and derived.user_id is null then 'missing_identity'
+            when derived.platform is null
+                or derived.platform not in ('{{ platforms | join("', '") }}')
+                then 'invalid_platform'
+            when {{ behavioral_analytics.epoch_microseconds('derived.event_at') }}
+                - {{ behavioral_analytics.epoch_microseconds('derived.received_at') }} > {{ future_tolerance_us }}
+                then 'future_timestamp'
+            when derived.revenue_json_type is not null
+                and derived.revenue_json_type not in ('number', 'null')
+                then 'invalid_revenue'
+        end as reason
+    from derived
+
+),
+
+explained as (
+
+    select
+        validated.*,
+        case validated.reason
+            when 'missing_event_id' then 'event_id is missing or empty'
+            when 'missing_event_name' then 'event_name is missing or empty'
+            when 'invalid_event_name' then 'event_name ' || validated.event_name || ' does not match ^[a-z][a-z0-9_]*$'
+            when 'invalid_timestamp' then
+                case
+                    when validated.event_ts is null then 'event_ts is missing or not an ISO-8601 timestamp: ' || coalesce(validated.event_ts_text, 'null')
+                    when validated.received_at is null then 'received_at is missing or not an ISO-8601 timestamp: ' || coalesce(validated.received_at_text, 'null')
+                    else 'sent_at is not an ISO-8601 timestamp: ' || validated.sent_at_text
+                end
+            when 'missing_identity' then 'both anonymous_id and user_id are missing or empty'
+            when 'invalid_platform' then 'platform ' || coalesce(validated.platform, 'null') || ' is not one of {{ platforms | join(", ") }}'
+            when 'future_timestamp' then 'event_at ' || cast(validated.event_at as {{ dbt.type_string() }}) || ' is more than {{ var("behavior__future_tolerance_hours") }} h after received_at ' || validated.received_at_text
+            when 'invalid_revenue' then 'properties.revenue is a ' || validated.revenue_json_type || ', not a number: ' || validated.revenue_text
+        end as reason_detail
+    from validated
+
+),
+
+-- lines that are not a JSON object carry nothing but their text
+unparsed as (
+
+    select
+        parsed.file_path,
+        parsed.file_name,
+        parsed.file_format,
+        parsed.received_date,
+        parsed.line_number,
+        parsed.raw_line,
+        'invalid_json' as reason,
+        case
+            when trim(coalesce(parsed.raw_line, '')) = '' then 'the line is empty'
+            else 'the line is not a JSON object'
+        end as reason_detail
+    from parsed
+    where not parsed.is_json_object
+
+),
+
+final as (
+
+    select
+        -- lineage
+        explained.file_path,
+        explained.file_name,
+        explained.file_format,
+        explained.received_date,
+        explained.line_number,
+        -- the raw text is kept for bad lines only: valid ones are fully typed
+        case when explained.reason is not null then explained.raw_line end as raw_line,
+
+        -- validation
+        explained.reason,
+        explained.reason_detail,
+        explained.reason is null as is_valid,
+
+        -- ids
+        explained.event_id,
+        explained.anonymous_id,
+        explained.user_id,
+        coalesce(explained.anonymous_id, explained.user_id) as device_id,
+
+        -- event
+        explained.event_name,
+        explained.platform,
+        explained.schema_version,
+
+        -- timestamps
+        explained.event_at,
+        explained.event_ts,
+        explained.sent_at,
+        explained.received_at,
+        explained.event_ts_utc_offset_minutes,
+        {{ dbt.safe_cast('explained.context_timezone_offset_text', dbt.type_int()) }} as context_timezone_offset_minutes,
+
+        -- properties
+        explained.page_path,
+        explained.screen_name,
+        explained.product_id,
+        explained.order_id,
+        case when explained.revenue_json_type = 'number'
+            then cast(explained.revenue_text as {{ behavioral_analytics.type_double() }}) end as revenue,
+        explained.currency,
+        explained.properties,
+
+        -- context
+        explained.ip_address,
+        explained.user_agent,
+        explained.locale,
+        explained.app_version,
+        case lower(explained.consent_analytics_text)
+            when 'true' then true
+            when 'false' then false
+            else {{ var('behavior__consent_default') }}
+        end as has_analytics_consent,
+        case lower(explained.consent_marketing_text)
+            when 'true' then true
+            when 'false' then false
+        end as has_marketing_consent,
+        explained.context
+
+    from explained
+
+    union all
+
+    select
+        unparsed.file_path,
+        unparsed.file_name,
+        unparsed.file_format,
+        unparsed.received_date,
+        unparsed.line_number,
+        unparsed.raw_line,
+        unparsed.reason,
+        unparsed.reason_detail,
+        false as is_valid,
+        {% for column in ['event_id', 'anonymous_id', 'user_id', 'device_id', 'event_name', 'platform'] -%}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {% endfor -%}
+        cast(null as {{ dbt.type_int() }}) as schema_version,
+        {% for column in ['event_at', 'event_ts', 'sent_at', 'received_at'] -%}
+        cast(null as {{ behavioral_analytics.type_timestamp_tz() }}) as {{ column }},
+        {% endfor -%}
+        cast(null as {{ dbt.type_int() }}) as event_ts_utc_offset_minutes,
+        cast(null as {{ dbt.type_int() }}) as context_timezone_offset_minutes,
+        {% for column in ['page_path', 'screen_name', 'product_id', 'order_id'] -%}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {% endfor -%}
+        cast(null as {{ behavioral_analytics.type_double() }}) as revenue,
+        cast(null as {{ dbt.type_string() }}) as currency,
+        null as properties,
+        {% for column in ['ip_address', 'user_agent', 'locale', 'app_version'] -%}
+        cast(null as {{ dbt.type_string() }}) as {{ column }},
+        {% endfor -%}
+        cast(null as {{ dbt.type_boolean() }}) as has_analytics_consent,
+        cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent,
+        null as context
+    from unparsed
+
+),
+
+-- the same event_id again is a retry: the first received valid copy wins
+numbered as (
+
+    select
+        final.*,
+        case when final.is_valid then
+            row_number() over (
+                partition by final.is_valid, final.event_id
+                order by final.received_at, final.file_name, final.line_number
+            )
+        end as copy_number,
+        case when final.is_valid then
+            count(*) over (partition by final.is_valid, final.event_id)
+        end as copies_received
+    from final
+
+)
+
+select * from numbered
