@@ -1,0 +1,162 @@
+"""The `behavior` command: generate events, build the warehouse, summarize it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from behavioral_analytics import project
+
+console = Console()
+
+
+@click.group()
+def main() -> None:
+    """Behavioral analytics warehouse: raw product events to behavioral marts."""
+
+
+@main.command()
+@click.option("--persons", default=200, show_default=True, help="People to simulate.")
+@click.option("--days", default=14, show_default=True, help="Days of activity.")
+@click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same files).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=project.DEFAULT_SAMPLE_PATH,
+    show_default=True,
+    help="Folder to write: OUT/events (the raw events) and OUT/truth (what was generated).",
+)
+@click.option(
+    "--start",
+    "start_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-01-05",
+    show_default=True,
+    help="First day of activity.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["jsonl", "parquet", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl writes .jsonl and .jsonl.gz files with every kind of bad line.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def generate(persons, days, seed, out, start_date, file_format, quiet) -> None:
+    """Generate raw events in the contract, with the truth beside them."""
+    from behavioral_analytics.generator import generate as run_generator
+
+    summary = run_generator(
+        out_dir=out,
+        persons=persons,
+        days=days,
+        seed=seed,
+        start_date=date.fromisoformat(start_date.strftime("%Y-%m-%d")),
+        file_format=file_format,
+        progress=not quiet,
+    )
+    console.print(
+        f"[bold]{summary['lines']:,}[/] lines in {out / 'events'} "
+        f"({summary['valid_events']:,} events, {summary['duplicates']:,} retries, "
+        f"{summary['bad_lines']:,} bad lines); truth in {out / 'truth'}"
+    )
+
+
+def _dbt(args: list[str], env: dict) -> None:
+    command = [str(Path(sys.executable).with_name("dbt")), *args]
+    console.print(f"[dim]$ dbt {' '.join(args)}[/]")
+    completed = subprocess.run(command, cwd=project.PROJECT_ROOT, env=env, check=False)
+    if completed.returncode != 0:
+        raise click.ClickException(f"dbt {' '.join(args)} failed (exit {completed.returncode})")
+
+
+@main.command()
+@click.option("--persons", default=300, show_default=True)
+@click.option("--days", default=21, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option(
+    "--events",
+    "events_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Build these events instead of generating a sample.",
+)
+def demo(persons, days, seed, events_path) -> None:
+    """Generate a sample (unless --events), run `dbt build`, print a summary."""
+    if events_path is None:
+        sample = project.DEFAULT_SAMPLE_PATH
+        generate.callback(
+            persons=persons,
+            days=days,
+            seed=seed,
+            out=sample,
+            start_date=_default_start(),
+            file_format="jsonl",
+            quiet=False,
+        )
+        events_path = sample / "events"
+    warehouse = project.duckdb_path()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    env = project.dbt_environment(events_path=events_path.resolve(), warehouse=warehouse)
+    _dbt(["build", "--target", "duckdb"], env)
+    _print_summary(warehouse)
+
+
+def _default_start():
+    from datetime import datetime
+
+    return datetime(2026, 1, 5)
+
+
+@main.command()
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
+)
+def summary(warehouse) -> None:
+    """Summarize a built warehouse: lines, bad lines by reason, sessions."""
+    _print_summary(warehouse or project.duckdb_path())
+
+
+def _print_summary(path: Path) -> None:
+    from behavioral_analytics.warehouse import summarize
+
+    result = summarize(path)
+    table = Table(title=f"Warehouse {result.path}", show_header=False)
+    table.add_row("raw files", f"{result.files:,}")
+    table.add_row("lines read", f"{result.lines_read:,}")
+    table.add_row("events staged", f"{result.events:,}")
+    table.add_row("duplicates (retries)", f"{result.duplicates:,}")
+    table.add_row("bad lines (quarantined)", f"{result.bad_lines:,}")
+    for reason, count in result.bad_lines_by_reason.items():
+        table.add_row(f"  {reason}", f"{count:,}")
+    table.add_row("lines lost", f"{result.lines_lost:,}")
+    table.add_row("sessions", f"{result.sessions:,}")
+    table.add_row("devices", f"{result.devices:,}")
+    table.add_row("persons (identified user_ids)", f"{result.user_ids:,}")
+    if result.unknown_event_names:
+        table.add_row("event names not in taxonomy", ", ".join(result.unknown_event_names))
+    console.print(table)
+    marts = Table(title="Marts (schema main_marts)")
+    marts.add_column("relation")
+    marts.add_column("rows", justify="right")
+    for name, rows in result.relations.items():
+        marts.add_row(name, f"{rows:,}")
+    console.print(marts)
+    console.print(
+        f"Open it with: duckdb -readonly {result.path}  "
+        "(or python -c \"import duckdb; duckdb.connect('...', read_only=True)\")"
+    )
+
+
+if __name__ == "__main__":
+    main()
