@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# README command 2: every test. Lint (ruff, sqlfluff), pytest (unit and end
+# to end against the generator's truth), `dbt build` with its unit and data
+# tests on a generated sample, and the Great Expectations suites.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export PATH="$PWD/.venv/bin:$PATH"
+export DBT_PROFILES_DIR="$PWD"
+export BEHAVIOR_THREADS="${BEHAVIOR_THREADS:-$(nproc 2>/dev/null || echo 2)}"
+
+work="${BEHAVIOR_TEST_WORK:-$(mktemp -d)}"
+echo "== test work folder: $work"
+
+echo "== lint: ruff"
+ruff check .
+ruff format --check .
+
+echo "== dbt: sample events, then dbt build (models, unit tests, data tests)"
+behavior generate --persons 150 --days 10 --seed 1 --out "$work/sample" --quiet
+export BEHAVIOR_EVENTS_PATH="$work/sample/events"
+export BEHAVIOR_DUCKDB_PATH="$work/warehouse.duckdb"
+dbt build --target duckdb --target-path "$work/target" --log-path "$work/logs"
+
+echo "== lint: sqlfluff (dbt templater, DuckDB dialect)"
+sqlfluff lint models macros tests/singular analyses
+
+echo "== pytest"
+pytest -q

@@ -1,0 +1,64 @@
+"""Shared fixtures: a generated data set built with dbt into a throwaway warehouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from behavioral_analytics import project
+from behavioral_analytics.generator import generate
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@dataclass
+class BuiltWarehouse:
+    root: Path
+    events: Path
+    truth: Path
+    warehouse: Path
+    summary: dict
+    dbt_output: str
+
+    def query(self, sql: str):
+        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+            return connection.execute(sql).df()
+
+
+def run_dbt(args: list[str], events: Path, warehouse: Path, check: bool = True):
+    env = project.dbt_environment(events_path=events, warehouse=warehouse)
+    env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
+    env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")
+    completed = subprocess.run(
+        [DBT, *args],
+        cwd=project.PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    if check and completed.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{output[-6000:]}")
+    return completed.returncode, output
+
+
+def build(tmp: Path, file_format: str = "jsonl", **generate_args) -> BuiltWarehouse:
+    summary = generate(out_dir=tmp, file_format=file_format, progress=False, **generate_args)
+    warehouse = tmp / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    _, output = run_dbt(["build", "--target", "duckdb"], tmp / "events", warehouse)
+    return BuiltWarehouse(tmp, tmp / "events", tmp / "truth", warehouse, summary, output)
+
+
+@pytest.fixture(scope="session")
+def built_jsonl(tmp_path_factory) -> BuiltWarehouse:
+    """A generated JSONL data set (every bad-line reason) built end to end."""
+    persons = int(os.environ.get("BEHAVIOR_TEST_PERSONS", "120"))
+    return build(tmp_path_factory.mktemp("jsonl"), persons=persons, days=10, seed=7)

@@ -1,0 +1,146 @@
+"""Generated events with known truth -> `dbt build` -> marts equal to the truth."""
+
+from __future__ import annotations
+
+import gzip
+
+import pandas as pd
+import pytest
+
+from .conftest import build, run_dbt
+
+pytestmark = pytest.mark.e2e
+
+
+def _utc(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, utc=True, format="ISO8601").dt.as_unit("us")
+
+
+def _sessions_match_truth(built) -> None:
+    truth = pd.read_csv(built.truth / "sessions.csv", dtype={"device_id": str})
+    truth["session_start_at"] = _utc(truth["session_start_at"])
+    truth["session_end_at"] = _utc(truth["session_end_at"])
+    marts = built.query(
+        """
+        select device_id, session_index, session_start_at, session_end_at, event_count,
+               first_event_id
+        from main_marts.fct_sessions
+        """
+    )
+    marts["session_start_at"] = _utc(marts["session_start_at"])
+    marts["session_end_at"] = _utc(marts["session_end_at"])
+    assert len(marts) == len(truth), "session count differs from the truth"
+    key = ["device_id", "session_index"]
+    merged = truth.merge(marts, on=key, how="outer", suffixes=("_truth", "_mart"), indicator=True)
+    missing = merged[merged["_merge"] != "both"]
+    assert missing.empty, f"sessions only on one side:\n{missing.head(20)}"
+    for column in ("session_start_at", "session_end_at", "event_count", "first_event_id"):
+        differs = merged[merged[f"{column}_truth"] != merged[f"{column}_mart"]]
+        assert differs.empty, f"{column} differs for {len(differs)} sessions:\n{differs.head(10)}"
+
+
+def test_sessions_equal_truth(built_jsonl):
+    assert built_jsonl.summary["sessions"] > 100
+    _sessions_match_truth(built_jsonl)
+
+
+def test_every_bad_line_quarantined_with_its_reason(built_jsonl):
+    truth = pd.read_csv(built_jsonl.truth / "bad_lines.csv", keep_default_na=False)
+    quarantine = built_jsonl.query(
+        "select file_name, line_number, reason, reason_detail from main_staging.stg_tracker__events_quarantine"
+    )
+    merged = truth.rename(columns={"file": "file_name"}).merge(
+        quarantine, on=["file_name", "line_number"], how="outer", indicator=True
+    )
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(20)
+    wrong = merged[merged["reason_x"] != merged["reason_y"]]
+    assert wrong.empty, wrong[["file_name", "line_number", "reason_x", "reason_y"]].head(20)
+    # every contract reason code is exercised by the generated data
+    assert set(truth["reason"]) == {
+        "invalid_json",
+        "missing_event_id",
+        "missing_event_name",
+        "invalid_event_name",
+        "invalid_timestamp",
+        "missing_identity",
+        "invalid_platform",
+        "future_timestamp",
+        "invalid_revenue",
+    }
+    assert quarantine["reason_detail"].str.len().min() > 0
+
+
+def test_duplicates_are_the_later_copies(built_jsonl):
+    truth = pd.read_csv(built_jsonl.truth / "duplicates.csv", keep_default_na=False)
+    marts = built_jsonl.query(
+        "select file_name, line_number, event_id from main_staging.stg_tracker__event_duplicates"
+    )
+    assert len(truth) > 0
+    key = ["file_name", "line_number", "event_id"]
+    left = truth.rename(columns={"file": "file_name"})[key].sort_values(key).reset_index(drop=True)
+    right = marts[key].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right, check_dtype=False)
+
+
+def test_events_equal_truth_event_times(built_jsonl):
+    truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
+    marts = built_jsonl.query(
+        "select event_id, device_id, event_at, file_name, line_number from main_staging.stg_tracker__events"
+    )
+    assert len(marts) == len(truth)
+    merged = truth.merge(marts, on="event_id", suffixes=("_truth", "_mart"))
+    assert len(merged) == len(truth)
+    assert (
+        _utc(merged["event_at_truth"]).values == _utc(merged["event_at_mart"]).values
+    ).all()
+    assert (merged["device_id_truth"] == merged["device_id_mart"]).all()
+
+
+def test_every_file_reconciles(built_jsonl):
+    reconciliation = built_jsonl.query("select * from main_marts.fct_raw_file_reconciliation")
+    assert (reconciliation["lines_lost"] == 0).all()
+    expected = built_jsonl.summary["lines_per_file"]
+    actual = dict(zip(reconciliation["file_name"], reconciliation["lines_read"], strict=True))
+    assert actual == expected
+    assert reconciliation["lines_quarantined"].sum() == built_jsonl.summary["bad_lines"]
+    assert reconciliation["duplicates"].sum() == built_jsonl.summary["duplicates"]
+    assert reconciliation["events_staged"].sum() == built_jsonl.summary["valid_events"]
+
+
+def test_unknown_event_names_flagged_not_dropped(built_jsonl):
+    flagged = built_jsonl.query(
+        "select distinct event_name from main_staging.stg_tracker__events where not is_known_event_name"
+    )
+    assert len(flagged) >= 1
+    assert "WARN" in built_jsonl.dbt_output and "assert_event_names_in_taxonomy" in built_jsonl.dbt_output
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_parquet_and_csv_sessions_equal_truth(tmp_path, file_format):
+    built = build(tmp_path, file_format=file_format, persons=25, days=4, seed=11)
+    _sessions_match_truth(built)
+    formats = built.query("select distinct file_format from main_marts.fct_raw_file_reconciliation")
+    assert set(formats["file_format"]) == {file_format}
+
+
+def test_unreadable_file_fails_naming_it(tmp_path):
+    events = tmp_path / "events" / "received_date=2026-01-05"
+    events.mkdir(parents=True)
+    good = b'{"event_id":"e1","event_name":"page_view","event_ts":"2026-01-05T10:00:00Z","received_at":"2026-01-05T10:00:01Z","anonymous_id":"a","platform":"web"}\n'
+    (events / "good.jsonl.gz").write_bytes(gzip.compress(good))
+    (events / "broken.jsonl.gz").write_bytes(gzip.compress(good)[:20])
+    warehouse = tmp_path / "w.duckdb"
+    code, output = run_dbt(["build", "--target", "duckdb"], tmp_path / "events", warehouse, check=False)
+    assert code != 0
+    assert "broken.jsonl.gz" in output and "cannot be read" in output
+
+
+def test_not_utf8_file_fails_naming_it(tmp_path):
+    events = tmp_path / "events" / "received_date=2026-01-05"
+    events.mkdir(parents=True)
+    (events / "latin1.jsonl").write_bytes('{"event_id":"é"}\n'.encode("latin-1"))
+    code, output = run_dbt(
+        ["build", "--target", "duckdb"], tmp_path / "events", tmp_path / "w.duckdb", check=False
+    )
+    assert code != 0
+    assert "latin1.jsonl" in output
