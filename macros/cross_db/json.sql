@@ -89,3 +89,16 @@
 {% macro duckdb__parse_json(text_column) -%}
     cast({{ text_column }} as json)
 {%- endmacro %}
+
+
+{% macro json_object_at(json_column, key) %}
+    {#- The object at `key`: a JSON object, or a JSON string holding one (as
+        Parquet and CSV carry properties and context); else null. -#}
+    case
+        when {{ behavioral_analytics.json_type_of(json_column, [key]) }} = 'object'
+            then {{ behavioral_analytics.json_value(json_column, [key]) }}
+        when {{ behavioral_analytics.json_type_of(json_column, [key]) }} = 'string'
+            and {{ behavioral_analytics.is_json_object(behavioral_analytics.json_text(json_column, [key])) }}
+            then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text(json_column, [key])) }}
+    end
+{% endmacro %}

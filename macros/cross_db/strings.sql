@@ -14,3 +14,13 @@
 {% macro spark__regex_matches(text_column, pattern) -%}
     ({{ text_column }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}
+
+
+{% macro in_list(expression, values) -%}
+    {#- `expression in ('a', 'b')` from a list var; false for an empty list. -#}
+    {%- if values | length == 0 -%}
+        (1 = 0)
+    {%- else -%}
+        {{ expression }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}

@@ -21,8 +21,13 @@ totals as (
     select
         (select count(*) from event_lines) as lines_read,
         (select coalesce(sum(reconciliation.lines_read), 0) from reconciliation) as lines_reconciled,
-        (select coalesce(sum(reconciliation.events_staged + reconciliation.duplicates + reconciliation.lines_quarantined), 0)
-            from reconciliation) as lines_accounted,
+        (
+            select
+                coalesce(
+                    sum(reconciliation.events_staged + reconciliation.duplicates + reconciliation.lines_quarantined), 0
+                )
+            from reconciliation
+        ) as lines_accounted,
         (select count(*) from {{ ref('stg_tracker__events') }})
         + (select count(*) from {{ ref('stg_tracker__event_duplicates') }})
         + (select count(*) from {{ ref('stg_tracker__events_quarantine') }}) as lines_in_outputs

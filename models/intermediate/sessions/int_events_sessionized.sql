@@ -31,19 +31,12 @@ flagged as (
         with_previous.*,
         case
             when with_previous.previous_event_at is null then 1
-            when with_previous.previous_event_name in ('{{ ending_events | join("', '") }}') then 1
+            when {{ behavioral_analytics.in_list('with_previous.previous_event_name', ending_events) }} then 1
             when with_previous.event_at_us
                 - {{ behavioral_analytics.epoch_microseconds('with_previous.previous_event_at') }} > {{ timeout_us }}
                 then 1
             else 0
-        end as starts_block,
-        case
-            when with_previous.previous_event_name in ('{{ ending_events | join("', '") }}') then 'session_ending_event'
-            when with_previous.previous_event_at is not null
-                and with_previous.event_at_us
-                - {{ behavioral_analytics.epoch_microseconds('with_previous.previous_event_at') }} > {{ timeout_us }}
-                then 'inactivity'
-        end as previous_session_end_reason
+        end as starts_block
     from with_previous
 
 ),
@@ -70,11 +63,11 @@ windowed as (
         {% if max_length_minutes is none -%}
         0 as window_number
         {%- else -%}
-        floor(
-            (blocked.event_at_us - min(blocked.event_at_us) over (
-                partition by blocked.device_id, blocked.activity_block_number
-            )) / {{ max_length_minutes * 60 * 1000000 }}
-        ) as window_number
+            floor(
+                (blocked.event_at_us - min(blocked.event_at_us) over (
+                    partition by blocked.device_id, blocked.activity_block_number
+                )) / {{ max_length_minutes * 60 * 1000000 }}
+            ) as window_number
         {%- endif %}
     from blocked
 

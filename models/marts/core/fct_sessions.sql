@@ -16,7 +16,7 @@ positioned as (
 
     select
         events_sessionized.*,
-        events_sessionized.event_name in ('{{ page_view_events | join("', '") }}') as is_page_view,
+        {{ behavioral_analytics.in_list('events_sessionized.event_name', page_view_events) }} as is_page_view,
         row_number() over (
             partition by events_sessionized.session_id
             order by events_sessionized.event_at desc, events_sessionized.event_id desc
@@ -76,13 +76,15 @@ aggregated as (
 
 first_events as (
 
-    select * from positioned where positioned.event_index_in_session = 1
+    select * from positioned
+    where event_index_in_session = 1
 
 ),
 
 last_events as (
 
-    select * from positioned where positioned.event_index_from_end = 1
+    select * from positioned
+    where event_index_from_end = 1
 
 ),
 
@@ -101,8 +103,10 @@ sessions as (
         aggregated.session_start_at,
         aggregated.session_end_at,
         cast(
-            ({{ behavioral_analytics.epoch_microseconds('aggregated.session_end_at') }}
-                - {{ behavioral_analytics.epoch_microseconds('aggregated.session_start_at') }}) / 1000000.0
+            (
+                {{ behavioral_analytics.epoch_microseconds('aggregated.session_end_at') }}
+                - {{ behavioral_analytics.epoch_microseconds('aggregated.session_start_at') }}
+            ) / 1000000.0
             as {{ behavioral_analytics.type_double() }}
         ) as duration_seconds,
         cast({{ dbt.date_trunc('day', 'aggregated.session_start_at') }} as date) as session_start_date,
@@ -119,7 +123,7 @@ sessions as (
 
         -- flags
         aggregated.event_count = 1 as is_bounce,
-        last_events.event_name in ('{{ ending_events | join("', '") }}') as is_ended_by_logout
+        {{ behavioral_analytics.in_list('last_events.event_name', ending_events) }} as is_ended_by_logout
 
     from aggregated
     inner join first_events
@@ -128,13 +132,13 @@ sessions as (
         on aggregated.session_id = last_events.session_id
     left join page_views as entry_pages
         on aggregated.session_id = entry_pages.session_id
-        and entry_pages.page_view_index = 1
+            and entry_pages.page_view_index = 1
     left join page_views as exit_pages
         on aggregated.session_id = exit_pages.session_id
-        and exit_pages.page_view_index_from_end = 1
+            and exit_pages.page_view_index_from_end = 1
     left join identified_events as last_identified
         on aggregated.session_id = last_identified.session_id
-        and last_identified.identified_index_from_end = 1
+            and last_identified.identified_index_from_end = 1
 
 )
 

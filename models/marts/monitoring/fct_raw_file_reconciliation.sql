@@ -40,7 +40,9 @@ lines_read as (
 
 staged as (
 
-    select events.file_name, count(*) as events_staged
+    select
+        events.file_name,
+        count(*) as events_staged
     from events
     group by events.file_name
 
@@ -48,7 +50,9 @@ staged as (
 
 duplicated as (
 
-    select event_duplicates.file_name, count(*) as duplicates
+    select
+        event_duplicates.file_name,
+        count(*) as duplicates
     from event_duplicates
     group by event_duplicates.file_name
 
@@ -56,7 +60,9 @@ duplicated as (
 
 quarantined as (
 
-    select events_quarantine.file_name, count(*) as lines_quarantined
+    select
+        events_quarantine.file_name,
+        count(*) as lines_quarantined
     from events_quarantine
     group by events_quarantine.file_name
 

@@ -47,33 +47,19 @@ extracted as (
         {{ behavioral_analytics.json_text('checked.object_text', ['anonymous_id']) }} as anonymous_id_text,
         {{ behavioral_analytics.json_text('checked.object_text', ['user_id']) }} as user_id_text,
         {{ behavioral_analytics.json_text('checked.object_text', ['platform']) }} as platform_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['schema_version']) }} as schema_version_text,
-        {{ behavioral_analytics.json_type_of('checked.object_text', ['properties']) }} as properties_type,
-        {{ behavioral_analytics.json_type_of('checked.object_text', ['context']) }} as context_type
+        {{ behavioral_analytics.json_text('checked.object_text', ['schema_version']) }} as schema_version_text
     from checked
     where checked.is_json_object
 
 ),
 
--- Parquet and CSV carry properties and context as JSON strings.
+-- Parquet and CSV carry properties and context as JSON strings
 nested as (
 
     select
         extracted.*,
-        case
-            when extracted.properties_type = 'object'
-                then {{ behavioral_analytics.json_value('extracted.object_text', ['properties']) }}
-            when extracted.properties_type = 'string'
-                and {{ behavioral_analytics.is_json_object(behavioral_analytics.json_text('extracted.object_text', ['properties'])) }}
-                then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text('extracted.object_text', ['properties'])) }}
-        end as properties,
-        case
-            when extracted.context_type = 'object'
-                then {{ behavioral_analytics.json_value('extracted.object_text', ['context']) }}
-            when extracted.context_type = 'string'
-                and {{ behavioral_analytics.is_json_object(behavioral_analytics.json_text('extracted.object_text', ['context'])) }}
-                then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text('extracted.object_text', ['context'])) }}
-        end as context
+        {{ behavioral_analytics.json_object_at('extracted.object_text', 'properties') }} as properties,
+        {{ behavioral_analytics.json_object_at('extracted.object_text', 'context') }} as context
     from extracted
 
 ),
@@ -124,7 +110,8 @@ renamed as (
         {{ behavioral_analytics.json_text('nested.context', ['user_agent']) }} as user_agent,
         {{ behavioral_analytics.json_text('nested.context', ['locale']) }} as locale,
         {{ behavioral_analytics.json_text('nested.context', ['app_version']) }} as app_version,
-        {{ behavioral_analytics.json_text('nested.context', ['timezone_offset_minutes']) }} as context_timezone_offset_text,
+        {{ behavioral_analytics.json_text('nested.context', ['timezone_offset_minutes']) }}
+            as context_timezone_offset_text,
         {{ behavioral_analytics.json_text('nested.context', ['consent', 'analytics']) }} as consent_analytics_text,
         {{ behavioral_analytics.json_text('nested.context', ['consent', 'marketing']) }} as consent_marketing_text
 
@@ -136,7 +123,8 @@ derived as (
 
     select
         renamed.*,
-        {{ behavioral_analytics.derive_event_at('renamed.event_ts', 'renamed.sent_at', 'renamed.received_at') }} as event_at
+        {{ behavioral_analytics.derive_event_at('renamed.event_ts', 'renamed.sent_at', 'renamed.received_at') }}
+            as event_at
     from renamed
 
 ),
@@ -156,7 +144,7 @@ validated as (
                 then 'invalid_timestamp'
             when derived.anonymous_id is null and derived.user_id is null then 'missing_identity'
             when derived.platform is null
-                or derived.platform not in ('{{ platforms | join("', '") }}')
+                or not {{ behavioral_analytics.in_list('derived.platform', platforms) }}
                 then 'invalid_platform'
             when {{ behavioral_analytics.epoch_microseconds('derived.event_at') }}
                 - {{ behavioral_analytics.epoch_microseconds('derived.received_at') }} > {{ future_tolerance_us }}
@@ -177,16 +165,37 @@ explained as (
             when 'missing_event_id' then 'event_id is missing or empty'
             when 'missing_event_name' then 'event_name is missing or empty'
             when 'invalid_event_name' then 'event_name ' || validated.event_name || ' does not match ^[a-z][a-z0-9_]*$'
-            when 'invalid_timestamp' then
-                case
-                    when validated.event_ts is null then 'event_ts is missing or not an ISO-8601 timestamp: ' || coalesce(validated.event_ts_text, 'null')
-                    when validated.received_at is null then 'received_at is missing or not an ISO-8601 timestamp: ' || coalesce(validated.received_at_text, 'null')
-                    else 'sent_at is not an ISO-8601 timestamp: ' || validated.sent_at_text
-                end
+            when 'invalid_timestamp'
+                then
+                    case
+                        when
+                            validated.event_ts is null
+                            then 'event_ts is missing or not an ISO-8601 timestamp: '
+                                || coalesce(validated.event_ts_text, 'null')
+                        when
+                            validated.received_at is null
+                            then 'received_at is missing or not an ISO-8601 timestamp: '
+                                || coalesce(validated.received_at_text, 'null')
+                        else 'sent_at is not an ISO-8601 timestamp: ' || validated.sent_at_text
+                    end
             when 'missing_identity' then 'both anonymous_id and user_id are missing or empty'
-            when 'invalid_platform' then 'platform ' || coalesce(validated.platform, 'null') || ' is not one of {{ platforms | join(", ") }}'
-            when 'future_timestamp' then 'event_at ' || cast(validated.event_at as {{ dbt.type_string() }}) || ' is more than {{ var("behavior__future_tolerance_hours") }} h after received_at ' || validated.received_at_text
-            when 'invalid_revenue' then 'properties.revenue is a ' || validated.revenue_json_type || ', not a number: ' || validated.revenue_text
+            when
+                'invalid_platform'
+                then 'platform '
+                    || coalesce(validated.platform, 'null')
+                    || ' is not one of {{ platforms | join(", ") }}'
+            when
+                'future_timestamp'
+                then 'event_at '
+                    || cast(validated.event_at as {{ dbt.type_string() }})
+                    || ' is more than {{ var("behavior__future_tolerance_hours") }} h after received_at '
+                    || validated.received_at_text
+            when
+                'invalid_revenue'
+                then 'properties.revenue is a '
+                    || validated.revenue_json_type
+                    || ', not a number: '
+                    || validated.revenue_text
         end as reason_detail
     from validated
 
@@ -246,7 +255,8 @@ final as (
         explained.sent_at,
         explained.received_at,
         explained.event_ts_utc_offset_minutes,
-        {{ dbt.safe_cast('explained.context_timezone_offset_text', dbt.type_int()) }} as context_timezone_offset_minutes,
+        {{ dbt.safe_cast('explained.context_timezone_offset_text', dbt.type_int()) }}
+            as context_timezone_offset_minutes,
 
         -- properties
         explained.page_path,
@@ -254,7 +264,8 @@ final as (
         explained.product_id,
         explained.order_id,
         case when explained.revenue_json_type = 'number'
-            then cast(explained.revenue_text as {{ behavioral_analytics.type_double() }}) end as revenue,
+                then cast(explained.revenue_text as {{ behavioral_analytics.type_double() }})
+        end as revenue,
         explained.currency,
         explained.properties,
 
@@ -289,22 +300,22 @@ final as (
         unparsed.reason_detail,
         false as is_valid,
         {% for column in ['event_id', 'anonymous_id', 'user_id', 'device_id', 'event_name', 'platform'] -%}
-        cast(null as {{ dbt.type_string() }}) as {{ column }},
+            cast(null as {{ dbt.type_string() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ dbt.type_int() }}) as schema_version,
         {% for column in ['event_at', 'event_ts', 'sent_at', 'received_at'] -%}
-        cast(null as {{ behavioral_analytics.type_timestamp_tz() }}) as {{ column }},
+            cast(null as {{ behavioral_analytics.type_timestamp_tz() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ dbt.type_int() }}) as event_ts_utc_offset_minutes,
         cast(null as {{ dbt.type_int() }}) as context_timezone_offset_minutes,
         {% for column in ['page_path', 'screen_name', 'product_id', 'order_id'] -%}
-        cast(null as {{ dbt.type_string() }}) as {{ column }},
+            cast(null as {{ dbt.type_string() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ behavioral_analytics.type_double() }}) as revenue,
         cast(null as {{ dbt.type_string() }}) as currency,
         null as properties,
         {% for column in ['ip_address', 'user_agent', 'locale', 'app_version'] -%}
-        cast(null as {{ dbt.type_string() }}) as {{ column }},
+            cast(null as {{ dbt.type_string() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ dbt.type_boolean() }}) as has_analytics_consent,
         cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent,
@@ -319,13 +330,13 @@ numbered as (
     select
         final.*,
         case when final.is_valid then
-            row_number() over (
-                partition by final.is_valid, final.event_id
-                order by final.received_at, final.file_name, final.line_number
-            )
+                row_number() over (
+                    partition by final.is_valid, final.event_id
+                    order by final.received_at, final.file_name, final.line_number
+                )
         end as copy_number,
         case when final.is_valid then
-            count(*) over (partition by final.is_valid, final.event_id)
+                count(*) over (partition by final.is_valid, final.event_id)
         end as copies_received
     from final
 

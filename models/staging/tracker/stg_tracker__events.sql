@@ -17,7 +17,7 @@ event_taxonomy as (
 first_copies as (
 
     select * from event_lines
-    where event_lines.is_valid and event_lines.copy_number = 1
+    where is_valid and copy_number = 1
 
 ),
 
