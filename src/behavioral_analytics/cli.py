@@ -158,5 +158,43 @@ def _print_summary(path: Path) -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
+)
+@click.option("--suite", "suites", multiple=True, help="Run only this suite (repeatable).")
+@click.option("--no-docs", is_flag=True, help="Skip building the HTML data docs.")
+def validate(warehouse, suites, no_docs) -> None:
+    """Run the Great Expectations suites against the warehouse; exit 1 on a failure."""
+    from behavioral_analytics.quality.gx_suites import data_docs_index, validate_warehouse
+
+    results = validate_warehouse(
+        warehouse or project.duckdb_path(), list(suites) or None, build_docs=not no_docs
+    )
+    table = Table(title="Great Expectations suites")
+    for column in ("suite", "relation", "rows", "expectations", "failed"):
+        table.add_column(column)
+    for result in results:
+        table.add_row(
+            result.suite,
+            result.relation,
+            f"{result.rows:,}",
+            str(result.evaluated),
+            f"[red]{len(result.failures)}[/]" if result.failures else "0",
+        )
+    console.print(table)
+    failures = [failure for result in results for failure in result.failures]
+    for failure in failures:
+        console.print(f"[red]FAIL[/] {failure.describe()}")
+    if not no_docs:
+        console.print(f"Data docs: {data_docs_index()}")
+    if failures:
+        raise SystemExit(1)
+    console.print(f"{len(results)} suites passed")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,52 @@
+"""The Great Expectations suites pass on a good build and name what breaks."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from behavioral_analytics.quality.gx_suites import load_suites, validate_warehouse
+
+pytestmark = pytest.mark.e2e
+
+
+def test_committed_suites_name_their_relation():
+    suites = load_suites()
+    assert {suite.name for suite in suites} >= {
+        "raw_contract",
+        "staging_quarantine",
+        "marts_sessions",
+        "marts_reconciliation",
+    }
+    assert all(suite.meta.get("relation") for suite in suites)
+
+
+def test_suites_pass_on_a_good_build(built_jsonl):
+    results = validate_warehouse(built_jsonl.warehouse, build_docs=False)
+    assert results and all(result.success for result in results), [
+        failure.describe() for result in results for failure in result.failures
+    ]
+
+
+def test_broken_mart_fails_naming_suite_column_expectation(built_jsonl, tmp_path):
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(built_jsonl.warehouse, broken)
+    with duckdb.connect(str(broken)) as connection:
+        connection.execute(
+            """
+            update main_marts.fct_sessions set duration_seconds = -5
+            where session_id in (select session_id from main_marts.fct_sessions limit 3)
+            """
+        )
+    results = validate_warehouse(broken, suites=["marts_sessions"], build_docs=True)
+    failures = [failure for result in results for failure in result.failures]
+    assert len(failures) == 1
+    failure = failures[0]
+    assert failure.suite == "marts_sessions"
+    assert failure.column == "duration_seconds"
+    assert failure.expectation == "expect_column_values_to_be_between"
+    assert failure.unexpected_count == 3
+    assert failure.sample == [-5.0, -5.0, -5.0]
+    assert "marts_sessions" in failure.describe() and "duration_seconds" in failure.describe()
