@@ -25,7 +25,8 @@
     {%- set found = run_query(behavioral_analytics.duckdb__count_raw_files(root)) -%}
     {%- set counts = found.rows[0] -%}
     {%- set selects = [] -%}
-    {%- if counts['jsonl_files'] + counts['jsonl_gz_files'] > 0 -%}
+    {%- set has_jsonl = counts['jsonl_files'] + counts['jsonl_gz_files'] > 0 -%}
+    {%- if has_jsonl -%}
         {%- do selects.append(behavioral_analytics.duckdb__select_jsonl_lines(root, counts['jsonl_files'] > 0, counts['jsonl_gz_files'] > 0)) -%}
     {%- endif -%}
     {%- if counts['parquet_files'] > 0 -%}
@@ -40,7 +41,11 @@
     {%- endif -%}
     create schema if not exists {{ schema }};
     create or replace view {{ schema }}.event_lines as
-    with lines as (
+    with
+    {% if has_jsonl -%}
+    {{ behavioral_analytics.duckdb__jsonl_files_cte(root, counts['jsonl_files'] > 0, counts['jsonl_gz_files'] > 0) }}
+    {%- endif %}
+    lines as (
         {{ selects | join('\n        union all\n') }}
     )
     select
@@ -76,7 +81,8 @@
 
 {% macro duckdb__select_jsonl_lines(root, has_plain, has_gzip) %}
     {#- read_text cannot decompress: .gz files go through read_blob and the
-        behavior_gunzip function of the project's dbt-duckdb plugin. -#}
+        behavior_gunzip function of the project's dbt-duckdb plugin. The split
+        is materialized so that each file is read and decompressed once. -#}
         select
             split_lines.file_path,
             'jsonl' as file_format,
@@ -85,25 +91,30 @@
         from (
             select
                 files.file_path,
-                unnest(string_split(files.content, chr(10))) as raw_line,
-                generate_subscripts(string_split(files.content, chr(10)), 1) as line_number,
-                len(string_split(files.content, chr(10))) as split_count
-            from (
-                {%- if has_plain %}
-                select filename as file_path, content
-                from read_text('{{ root }}/**/*.jsonl')
-                {%- endif %}
-                {%- if has_plain and has_gzip %}
-                union all
-                {%- endif %}
-                {%- if has_gzip %}
-                select filename as file_path, behavior_gunzip(content, filename) as content
-                from read_blob('{{ root }}/**/*.jsonl.gz')
-                {%- endif %}
-            ) as files
+                unnest(files.lines) as raw_line,
+                generate_subscripts(files.lines, 1) as line_number,
+                len(files.lines) as split_count
+            from jsonl_files as files
         ) as split_lines
         -- the text after a file's final newline is not a line
         where not (split_lines.line_number = split_lines.split_count and split_lines.raw_line = '')
+{% endmacro %}
+
+
+{% macro duckdb__jsonl_files_cte(root, has_plain, has_gzip) %}
+    jsonl_files as materialized (
+        {%- if has_plain %}
+        select filename as file_path, string_split(content, chr(10)) as lines
+        from read_text('{{ root }}/**/*.jsonl')
+        {%- endif %}
+        {%- if has_plain and has_gzip %}
+        union all
+        {%- endif %}
+        {%- if has_gzip %}
+        select filename as file_path, string_split(behavior_gunzip(content, filename), chr(10)) as lines
+        from read_blob('{{ root }}/**/*.jsonl.gz')
+        {%- endif %}
+    ),
 {% endmacro %}
 
 
