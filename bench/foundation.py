@@ -125,7 +125,9 @@ def main() -> None:
             "lines": summary["lines"],
             "events": summary["valid_events"],
             "bytes_on_disk": sum(
-                path.stat().st_size for path in (work / "data" / "events").rglob("*") if path.is_file()
+                path.stat().st_size
+                for path in (work / "data" / "events").rglob("*")
+                if path.is_file()
             ),
         },
         "generation": {

@@ -143,11 +143,14 @@
             json_merge_patch(
                 to_json(csv_rows), '{"filename": null, "ordinality": null}'
             )::varchar as raw_line
-        from read_csv(
-            '{{ root }}/**/*.csv',
-            header = true, all_varchar = true, filename = true, union_by_name = true,
-            hive_partitioning = false
-        ) with ordinality as csv_rows
+        from (
+            select *
+            from read_csv(
+                '{{ root }}/**/*.csv',
+                header = true, all_varchar = true, filename = true, union_by_name = true,
+                hive_partitioning = false
+            ) with ordinality
+        ) as csv_rows
 {% endmacro %}
 
 

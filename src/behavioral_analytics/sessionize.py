@@ -61,6 +61,33 @@ def _utc_microseconds(event_at: pd.Series) -> np.ndarray:
     return event_at.dt.tz_convert(None).dt.as_unit("us").to_numpy().view("int64")
 
 
+def _sort_order(events: pd.DataFrame) -> np.ndarray:
+    """Row order by (device_id, event_at, event_id), stable, without sorting every string.
+
+    Sorting 10^6 string event_ids dominates a plain ``sort_values``; ties on
+    (device_id, event_at) are rare, so only the tied rows are ordered by event_id.
+    """
+    device_codes = pd.factorize(events["device_id"], sort=True)[0]
+    timestamps = _utc_microseconds(events["event_at"])
+    order = np.lexsort((timestamps, device_codes))
+    sorted_devices = device_codes[order]
+    sorted_times = timestamps[order]
+    same_as_previous = np.zeros(len(order), dtype=bool)
+    same_as_previous[1:] = (sorted_devices[1:] == sorted_devices[:-1]) & (
+        sorted_times[1:] == sorted_times[:-1]
+    )
+    if same_as_previous.any():
+        in_tie = same_as_previous.copy()
+        in_tie[:-1] |= same_as_previous[1:]
+        run = np.cumsum(~same_as_previous)
+        tied_positions = np.flatnonzero(in_tie)
+        tied_rows = order[tied_positions]
+        tied_ids = events["event_id"].to_numpy(dtype=object)[tied_rows]
+        id_codes = pd.factorize(tied_ids, sort=True)[0]
+        order[tied_positions] = tied_rows[np.lexsort((id_codes, run[tied_positions]))]
+    return order
+
+
 def sessionize(
     events: pd.DataFrame,
     timeout_minutes: float = 30,
@@ -75,13 +102,15 @@ def sessionize(
     timeout_us = _minutes_to_microseconds(timeout_minutes, "timeout_minutes")
     max_us = _max_session_microseconds(max_session_minutes)
 
-    ordered = events.sort_values(SORT_COLUMNS, kind="stable").reset_index(drop=True)
-    row_count = len(ordered)
+    row_count = len(events)
     if row_count == 0:
+        ordered = events.sort_values(SORT_COLUMNS).reset_index(drop=True)
         return ordered.assign(session_index=pd.Series([], dtype="int64"))
 
-    timestamps = _utc_microseconds(ordered["event_at"])
-    device_codes, _ = pd.factorize(ordered["device_id"])
+    order = _sort_order(events)
+    ordered = events.take(order).reset_index(drop=True)
+    timestamps = _utc_microseconds(events["event_at"])[order]
+    device_codes = pd.factorize(events["device_id"])[0][order]
     positions = np.arange(row_count)
 
     first_of_device = np.ones(row_count, dtype=bool)
@@ -141,12 +170,11 @@ def sessionize_apply(
             block_start = device_events.groupby(block)["event_at"].transform("first")
             window = (device_events["event_at"] - block_start) // max_length
             new_session = new_block | window.ne(window.shift())
-        return device_events.assign(
-            device_id=device_events.name,
-            session_index=new_session.cumsum().astype("int64"),
-        )
+        return device_events.assign(session_index=new_session.cumsum().astype("int64"))
 
-    result = events.groupby("device_id", sort=True, group_keys=False).apply(per_device)
+    # Group by the values (not the column name) so that device_id stays in each group.
+    device_keys = events["device_id"].to_numpy()
+    result = events.groupby(device_keys, sort=True, group_keys=False).apply(per_device)
     result = result[columns + ["session_index"]]
     return result.sort_values(SORT_COLUMNS, kind="stable").reset_index(drop=True)
 

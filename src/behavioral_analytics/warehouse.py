@@ -45,7 +45,9 @@ def summarize(path: Path) -> WarehouseSummary:
             from main_marts.fct_raw_file_reconciliation
             """
         ).fetchone()
-        files, lines_read, events, duplicates, bad_lines, lost = (int(v or 0) for v in reconciliation)
+        files, lines_read, events, duplicates, bad_lines, lost = (
+            int(v or 0) for v in reconciliation
+        )
         by_reason = dict(
             connection.execute(
                 """

@@ -6,7 +6,7 @@ from behavioral_analytics.duckdb_plugin import UnreadableRawFileError, gunzip_te
 
 
 def test_gunzip_text_round_trips():
-    assert gunzip_text(gzip.compress("a\nb\n".encode()), "f.jsonl.gz") == "a\nb\n"
+    assert gunzip_text(gzip.compress(b"a\nb\n"), "f.jsonl.gz") == "a\nb\n"
     assert gunzip_text(None, "f.jsonl.gz") is None
 
 

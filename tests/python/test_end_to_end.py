@@ -47,7 +47,8 @@ def test_sessions_equal_truth(built_jsonl):
 def test_every_bad_line_quarantined_with_its_reason(built_jsonl):
     truth = pd.read_csv(built_jsonl.truth / "bad_lines.csv", keep_default_na=False)
     quarantine = built_jsonl.query(
-        "select file_name, line_number, reason, reason_detail from main_staging.stg_tracker__events_quarantine"
+        "select file_name, line_number, reason, reason_detail"
+        " from main_staging.stg_tracker__events_quarantine"
     )
     merged = truth.rename(columns={"file": "file_name"}).merge(
         quarantine, on=["file_name", "line_number"], how="outer", indicator=True
@@ -85,14 +86,13 @@ def test_duplicates_are_the_later_copies(built_jsonl):
 def test_events_equal_truth_event_times(built_jsonl):
     truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
     marts = built_jsonl.query(
-        "select event_id, device_id, event_at, file_name, line_number from main_staging.stg_tracker__events"
+        "select event_id, device_id, event_at, file_name, line_number"
+        " from main_staging.stg_tracker__events"
     )
     assert len(marts) == len(truth)
     merged = truth.merge(marts, on="event_id", suffixes=("_truth", "_mart"))
     assert len(merged) == len(truth)
-    assert (
-        _utc(merged["event_at_truth"]).values == _utc(merged["event_at_mart"]).values
-    ).all()
+    assert (_utc(merged["event_at_truth"]).values == _utc(merged["event_at_mart"]).values).all()
     assert (merged["device_id_truth"] == merged["device_id_mart"]).all()
 
 
@@ -109,10 +109,14 @@ def test_every_file_reconciles(built_jsonl):
 
 def test_unknown_event_names_flagged_not_dropped(built_jsonl):
     flagged = built_jsonl.query(
-        "select distinct event_name from main_staging.stg_tracker__events where not is_known_event_name"
+        "select distinct event_name from main_staging.stg_tracker__events"
+        " where not is_known_event_name"
     )
     assert len(flagged) >= 1
-    assert "WARN" in built_jsonl.dbt_output and "assert_event_names_in_taxonomy" in built_jsonl.dbt_output
+    assert (
+        "WARN" in built_jsonl.dbt_output
+        and "assert_event_names_in_taxonomy" in built_jsonl.dbt_output
+    )
 
 
 @pytest.mark.parametrize("file_format", ["parquet", "csv"])
@@ -126,11 +130,16 @@ def test_parquet_and_csv_sessions_equal_truth(tmp_path, file_format):
 def test_unreadable_file_fails_naming_it(tmp_path):
     events = tmp_path / "events" / "received_date=2026-01-05"
     events.mkdir(parents=True)
-    good = b'{"event_id":"e1","event_name":"page_view","event_ts":"2026-01-05T10:00:00Z","received_at":"2026-01-05T10:00:01Z","anonymous_id":"a","platform":"web"}\n'
+    good = (
+        b'{"event_id":"e1","event_name":"page_view","event_ts":"2026-01-05T10:00:00Z",'
+        b'"received_at":"2026-01-05T10:00:01Z","anonymous_id":"a","platform":"web"}\n'
+    )
     (events / "good.jsonl.gz").write_bytes(gzip.compress(good))
     (events / "broken.jsonl.gz").write_bytes(gzip.compress(good)[:20])
     warehouse = tmp_path / "w.duckdb"
-    code, output = run_dbt(["build", "--target", "duckdb"], tmp_path / "events", warehouse, check=False)
+    code, output = run_dbt(
+        ["build", "--target", "duckdb"], tmp_path / "events", warehouse, check=False
+    )
     assert code != 0
     assert "broken.jsonl.gz" in output and "cannot be read" in output
 
