@@ -22,6 +22,9 @@ export BEHAVIOR_EVENTS_PATH="$work/sample/events"
 export BEHAVIOR_DUCKDB_PATH="$work/warehouse.duckdb"
 dbt build --target duckdb --target-path "$work/target" --log-path "$work/logs"
 
+echo "== schema drift tests (CI gate for payload changes)"
+dbt test --target duckdb --select tag:schema_drift --target-path "$work/target" --log-path "$work/logs"
+
 echo "== Great Expectations suites on the built warehouse"
 behavior validate
 

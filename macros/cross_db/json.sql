@@ -102,3 +102,69 @@
             then {{ behavioral_analytics.parse_json(behavioral_analytics.json_text(json_column, [key])) }}
     end
 {% endmacro %}
+
+
+{% macro json_signature(json_column) %}
+    {#- The shape of a JSON object: its keys with their value types, as JSON.
+        Lines with the same shape share one signature, so schema drift is
+        computed per distinct shape, not per line. Read it with
+        json_signature_fields. -#}
+    {{ return(adapter.dispatch('json_signature', 'behavioral_analytics')(json_column)) }}
+{% endmacro %}
+
+{% macro default__json_signature(json_column) -%}
+    (select jsonb_object_agg(signature.key, jsonb_typeof(signature.value))
+        from jsonb_each({{ json_column }}::jsonb) as signature)
+{%- endmacro %}
+
+{% macro duckdb__json_signature(json_column) -%}
+    json_structure({{ json_column }})
+{%- endmacro %}
+
+
+{% macro json_signature_fields(relation, signature_column, prefix, carried_columns) %}
+    {#- One row per key of each signature in `relation`: the `carried_columns`,
+        field_path (`prefix` + key) and json_type (string, number, boolean,
+        object, array, null). A whole select statement. -#}
+    {{ return(adapter.dispatch('json_signature_fields', 'behavioral_analytics')(relation, signature_column, prefix, carried_columns)) }}
+{% endmacro %}
+
+{% macro default__json_signature_fields(relation, signature_column, prefix, carried_columns) -%}
+    select
+        {% for column in carried_columns %}{{ relation }}.{{ column }}, {% endfor %}
+        '{{ prefix }}' || signature.key as field_path,
+        signature.value #>> '{}' as json_type
+    from {{ relation }}
+    cross join lateral jsonb_each({{ relation }}.{{ signature_column }}::jsonb) as signature
+{%- endmacro %}
+
+{% macro duckdb__json_signature_fields(relation, signature_column, prefix, carried_columns) -%}
+    {#- json_structure writes SQL type names, a nested object for an object
+        and a list for an array: map them onto JSON's own type names. -#}
+    select
+        {% for column in carried_columns %}keyed.{{ column }}, {% endfor %}
+        '{{ prefix }}' || keyed.field_key as field_path,
+        case
+            when left(keyed.structure, 1) = '{{ '{' }}' then 'object'
+            when left(keyed.structure, 1) = '[' then 'array'
+            when keyed.structure = 'VARCHAR' then 'string'
+            when keyed.structure = 'BOOLEAN' then 'boolean'
+            when keyed.structure = 'NULL' then 'null'
+            -- what json_structure says of an empty object
+            when keyed.structure = 'JSON' then 'object'
+            when keyed.structure in ('BIGINT', 'UBIGINT', 'HUGEINT', 'DOUBLE') then 'number'
+            else lower(keyed.structure)
+        end as json_type
+    from (
+        select
+            keys.*,
+            json_extract_string(keys.{{ signature_column }}, '$."' || keys.field_key || '"') as structure
+        from (
+            select
+                {{ relation }}.*,
+                unnest(json_keys({{ relation }}.{{ signature_column }})) as field_key
+            from {{ relation }}
+            where {{ relation }}.{{ signature_column }} is not null
+        ) as keys
+    ) as keyed
+{%- endmacro %}
