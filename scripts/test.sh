@@ -29,7 +29,7 @@ echo "== Great Expectations suites on the built warehouse"
 behavior validate
 
 echo "== lint: sqlfluff (dbt templater, DuckDB dialect)"
-sqlfluff lint models macros tests/singular analyses
+sqlfluff lint models macros tests analyses
 
 echo "== pytest"
 pytest -q
