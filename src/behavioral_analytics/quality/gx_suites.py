@@ -1,7 +1,9 @@
 """Run the Great Expectations suites in ``gx/expectations`` against the warehouse.
 
 The suites are Great Expectations' own JSON files, committed and reviewed in
-git. Each names the relation it checks in its ``meta.relation``. A run loads
+git. Each names the relation it checks in its ``meta.relation``, and may
+name ``meta.parameters``: SQL scalars computed on the warehouse and passed
+as ``$PARAMETER`` values (row-count relations such as sessions <= events). A run loads
 them into a file-backed context under ``target/gx`` (rebuilt every run, so
 the committed files never change), reads each relation read-only from the
 DuckDB file into pandas (Great Expectations' SQL route fails on DuckDB) and
@@ -107,7 +109,13 @@ def validate_warehouse(
                     result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
                 )
             )
-            run = checkpoint.run(batch_parameters={"dataframe": frame})
+            parameters = {
+                name: connection.execute(sql).fetchone()[0]
+                for name, sql in (suite.meta or {}).get("parameters", {}).items()
+            }
+            run = checkpoint.run(
+                batch_parameters={"dataframe": frame}, expectation_parameters=parameters
+            )
             failures = []
             evaluated = 0
             for validation in run.run_results.values():
