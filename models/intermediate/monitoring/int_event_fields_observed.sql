@@ -64,6 +64,9 @@ fields as (
                 and top_level_fields.json_type = 'string'
                 and top_level_fields.file_format in ('parquet', 'csv')
                 then 'object'
+            -- CSV columns are untyped text: no JSON type to compare
+            when top_level_fields.file_format = 'csv' and top_level_fields.json_type = 'string'
+                then 'text'
             else top_level_fields.json_type
         end as json_type,
         top_level_fields.line_count

@@ -47,14 +47,14 @@ first_types as (
     from registered
     where
         registered.registered_type is null
-        and registered.json_type != 'null'
+        and registered.json_type not in ('null', 'text')
         and registered.received_date = (
             select min(earliest.received_date)
             from registered as earliest
             where
                 earliest.event_name = registered.event_name
                 and earliest.field_path = registered.field_path
-                and earliest.json_type != 'null'
+                and earliest.json_type not in ('null', 'text')
         )
     group by 1, 2
 
@@ -98,7 +98,7 @@ type_changes as (
             registered.event_name = first_types.event_name
             and registered.field_path = first_types.field_path
     where
-        registered.json_type != 'null'
+        registered.json_type not in ('null', 'text')
         and registered.json_type != coalesce(registered.registered_type, first_types.first_type)
         and registered.line_count >= {{ min_lines }}
         and registered.line_count >= {{ min_share }} * registered.reference_lines
