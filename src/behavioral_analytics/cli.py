@@ -196,5 +196,21 @@ def validate(warehouse, suites, no_docs) -> None:
     console.print(f"{len(results)} suites passed")
 
 
+@main.command()
+@click.argument("source_format", type=click.Choice(["snowplow", "ga4"]))
+@click.argument("csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def convert(source_format, csv_path, out_dir) -> None:
+    """Convert Snowplow atomic events or GA4 events (CSV) into contract JSONL."""
+    from behavioral_analytics.adapters import convert_atomic_events_csv, convert_ga4_events_csv
+
+    converter = convert_atomic_events_csv if source_format == "snowplow" else convert_ga4_events_csv
+    summary = converter(csv_path, out_dir)
+    console.print(
+        f"{summary['rows_read']:,} rows read, {summary['lines_written']:,} lines written "
+        f"to {out_dir} ({len(summary['files'])} files)"
+    )
+
+
 if __name__ == "__main__":
     main()
