@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -14,6 +14,13 @@ from rich.table import Table
 from behavioral_analytics import project
 
 console = Console()
+
+warehouse_option = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
+)
 
 
 @click.group()
@@ -97,7 +104,7 @@ def demo(persons, days, seed, events_path) -> None:
             days=days,
             seed=seed,
             out=sample,
-            start_date=_default_start(),
+            start_date=datetime(2026, 1, 5),
             file_format="jsonl",
             quiet=False,
         )
@@ -109,19 +116,8 @@ def demo(persons, days, seed, events_path) -> None:
     _print_summary(warehouse)
 
 
-def _default_start():
-    from datetime import datetime
-
-    return datetime(2026, 1, 5)
-
-
 @main.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
-)
+@warehouse_option
 def summary(warehouse) -> None:
     """Summarize a built warehouse: lines, bad lines by reason, sessions."""
     _print_summary(warehouse or project.duckdb_path())
@@ -159,12 +155,7 @@ def _print_summary(path: Path) -> None:
 
 
 @main.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
-)
+@warehouse_option
 @click.option("--suite", "suites", multiple=True, help="Run only this suite (repeatable).")
 @click.option("--no-docs", is_flag=True, help="Skip building the HTML data docs.")
 def validate(warehouse, suites, no_docs) -> None:
