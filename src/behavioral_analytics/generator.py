@@ -36,10 +36,12 @@ Truth files (``<out_dir>/truth/``):
   contract's identity rule gives: own user_id, else the single user_id seen with
   the anonymous_id on consented events; null for anonymous events of shared,
   bot and never-logged-in devices), platform, event_at, received_at (UTC, us),
-  file, line_number, is_bot, consent_analytics, session_index.
+  file, line_number, is_bot, consent_analytics, session_index (null for an
+  event without analytics consent).
 - ``sessions.csv``: device_id, session_index, session_start_at, session_end_at,
-  event_count, first_event_id: ``sessionize.sessionize`` over all of
-  events.parquet (bots and consent=false events included).
+  event_count, first_event_id: ``sessionize.sessionize`` over the events of
+  events.parquet that have analytics consent (the contract: an event without
+  consent is not used by any analysis; bots are included).
 - ``devices.csv``: device_id, anonymous_id, person_id (empty when several
   persons or a bot), user_ids_seen (pipe-joined, sorted), is_shared (two or more
   user_ids seen), is_bot, bot_kind (ua / behaviour / empty), platform (pipe-joined
@@ -1744,10 +1746,18 @@ def _write_truth(
         ],
         dtype=object,
     )
-    sessionized = sessionize(
-        events, timeout_minutes=timeout_minutes, max_session_minutes=max_session_minutes
-    )
-    sessionized = sessionized[TRUTH_EVENTS_SCHEMA.names]
+    # The contract: an event without analytics consent is not used by any analysis,
+    # sessions included. It keeps a null session_index.
+    consented_sessions = sessionize(
+        events[events["consent_analytics"]],
+        timeout_minutes=timeout_minutes,
+        max_session_minutes=max_session_minutes,
+    )[["event_id", "session_index"]]
+    sessionized = events.merge(consented_sessions, on="event_id", how="left", validate="1:1")
+    sessionized["session_index"] = sessionized["session_index"].astype("Int64")
+    sessionized = sessionized.sort_values(
+        ["device_id", "event_at", "event_id"], kind="stable"
+    ).reset_index(drop=True)[TRUTH_EVENTS_SCHEMA.names]
     pq.write_table(
         pa.Table.from_pandas(sessionized, schema=TRUTH_EVENTS_SCHEMA, preserve_index=False),
         truth_dir / "events.parquet",
@@ -1758,6 +1768,7 @@ def _write_truth(
     event_us = sessionized["event_at"].dt.tz_convert(None).dt.as_unit("us").to_numpy().view("int64")
     sessions = (
         sessionized.assign(_us=event_us)
+        .dropna(subset=["session_index"])
         .groupby(["device_id", "session_index"], sort=True)
         .agg(
             session_start_us=("_us", "min"),

@@ -145,3 +145,17 @@ def test_not_utf8_file_fails_naming_it(tmp_path):
     )
     assert code != 0
     assert "latin1.jsonl" in output
+
+
+def test_events_without_consent_counted_not_analysed(built_jsonl):
+    truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
+    without_consent = set(truth.loc[~truth["consent_analytics"], "event_id"])
+    assert without_consent, "the generated data has opt-outs"
+    counted = built_jsonl.query(
+        "select sum(events_without_consent) as n, sum(events) as total"
+        " from main_marts.fct_daily_consent"
+    )
+    assert int(counted["n"][0]) == len(without_consent)
+    assert int(counted["total"][0]) == len(truth)
+    sessionized = built_jsonl.query("select event_id from main_intermediate.int_events_sessionized")
+    assert without_consent.isdisjoint(sessionized["event_id"])

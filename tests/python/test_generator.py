@@ -352,7 +352,10 @@ def test_truth_events_are_the_first_received_copies(jsonl_run, parsed_lines):
 
 def test_truth_sessions_equal_sessionize_over_events(jsonl_run):
     _, summary, _, truth = jsonl_run
-    events = truth["events"]
+    # events without analytics consent take no part in sessions (contract)
+    assert truth["events"].loc[~truth["events"]["consent_analytics"], "session_index"].isna().all()
+    events = truth["events"][truth["events"]["consent_analytics"]].reset_index(drop=True)
+    assert events["session_index"].notna().all()
     resessionized = sessionize(
         events.drop(columns=["session_index"]),
         timeout_minutes=summary["parameters"]["timeout_minutes"],

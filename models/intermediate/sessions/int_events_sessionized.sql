@@ -4,9 +4,18 @@
 
 with
 
-events as (
+stg_tracker__events as (
 
     select * from {{ ref('stg_tracker__events') }}
+
+),
+
+-- the contract: an event without analytics consent is counted (in
+-- fct_daily_consent), never analysed, so it takes no part in sessions
+events as (
+
+    select * from stg_tracker__events
+    where has_analytics_consent
 
 ),
 
