@@ -114,6 +114,17 @@ def main() -> None:
         key=lambda row: -row["seconds"],
     )
     model_seconds = sum(row["seconds"] for row in models)
+    tests = sorted(
+        (
+            {
+                "node": result["unique_id"].split(".")[-1],
+                "seconds": round(result["execution_time"], 3),
+            }
+            for result in results["results"]
+            if result["unique_id"].startswith(("test.", "unit_test."))
+        ),
+        key=lambda row: -row["seconds"],
+    )
 
     figures = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -141,6 +152,9 @@ def main() -> None:
             "models_lines_per_second": round(summary["lines"] / model_seconds),
             "peak_rss_mib": round(peak_mib),
             "models": models,
+            "tests_seconds": round(sum(row["seconds"] for row in tests), 2),
+            "tests": len(tests),
+            "slowest_tests": tests[:6],
         },
     }
     out = ROOT / "bench" / "results" / f"foundation-{args.format}-{summary['lines'] // 1000}k.json"

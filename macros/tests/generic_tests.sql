@@ -20,14 +20,17 @@
 {% test no_schema_drift(model, change_type) %}
     {#- Fails (or warns, by its severity) with every schema change of one
         type in fct_schema_drift, and logs each one in words: event, key,
-        registered and observed JSON type, first day and file seen. -#}
+        registered and observed JSON type, first day and file seen. The view
+        is read once: the failing rows are returned as literals. -#}
+    {%- set found = [] -%}
     {%- if execute -%}
-        {%- set found = run_query(
+        {%- set result = run_query(
             "select event_name, field_path, expected_type, observed_type, first_seen_date,"
             ~ " first_file_name, file_count, line_count from " ~ model
             ~ " where change_type = '" ~ change_type ~ "' order by first_seen_date, event_name, field_path"
         ) -%}
-        {%- for row in found.rows -%}
+        {%- for row in result.rows -%}
+            {%- do found.append(row) -%}
             {%- do log(
                 "schema drift (" ~ change_type ~ "): event '" ~ row['event_name'] ~ "', key '" ~ row['field_path'] ~ "'"
                 ~ (", type " ~ row['expected_type'] ~ " -> " ~ row['observed_type'] if change_type == 'type_change' else "")
@@ -39,7 +42,19 @@
             ) -%}
         {%- endfor -%}
     {%- endif -%}
-    select *
-    from {{ model }}
-    where change_type = '{{ change_type }}'
+    {%- if found | length == 0 %}
+    select
+        cast(null as {{ dbt.type_string() }}) as event_name,
+        cast(null as {{ dbt.type_string() }}) as field_path
+    where 1 = 0
+    {%- else %}
+        {%- for row in found %}
+    select
+        '{{ row['event_name'] | replace("'", "''") }}' as event_name,
+        '{{ row['field_path'] | replace("'", "''") }}' as field_path
+            {%- if not loop.last %}
+    union all
+            {%- endif %}
+        {%- endfor %}
+    {%- endif %}
 {% endtest %}
