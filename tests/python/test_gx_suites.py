@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from behavioral_analytics.quality.gx_suites import load_suites, validate_warehouse
+from behavioral_analytics.quality.gx_suites import data_docs_index, load_suites, validate_warehouse
 
 pytestmark = pytest.mark.e2e
 
@@ -50,3 +50,10 @@ def test_broken_mart_fails_naming_suite_column_expectation(built_jsonl, tmp_path
     assert failure.unexpected_count == 3
     assert failure.sample == [-5.0, -5.0, -5.0]
     assert "marts_sessions" in failure.describe() and "duration_seconds" in failure.describe()
+
+    # the HTML data docs show the failed validation with its values
+    assert data_docs_index().exists()
+    pages = list((data_docs_index().parent / "validations" / "marts_sessions").rglob("*.html"))
+    assert pages, "no validation page in the data docs"
+    page = max(pages, key=lambda path: path.stat().st_mtime).read_text()
+    assert "Failed" in page and "duration_seconds" in page and "-5.0" in page
