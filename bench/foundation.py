@@ -117,7 +117,10 @@ def main() -> None:
     tests = sorted(
         (
             {
-                "node": result["unique_id"].split(".")[-1],
+                # test.<project>.<name>.<hash>, unit_test.<project>.<model>.<name>
+                "node": ".".join(result["unique_id"].split(".")[2:4])
+                if result["unique_id"].startswith("unit_test.")
+                else result["unique_id"].split(".")[2],
                 "seconds": round(result["execution_time"], 3),
             }
             for result in results["results"]
