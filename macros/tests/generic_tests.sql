@@ -19,7 +19,7 @@
 
 {% test no_schema_drift(model, change_type) %}
     {#- Fails (or warns, by its severity) with every schema change of one
-        type in fct_schema_drift, and logs each one in words: event, key,
+        type in int_schema_changes, and logs each one in words: event, key,
         registered and observed JSON type, first day and file seen. The view
         is read once: the failing rows are returned as literals. -#}
     {%- set found = [] -%}

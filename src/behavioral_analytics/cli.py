@@ -149,8 +149,8 @@ def _print_summary(path: Path) -> None:
         marts.add_row(name, f"{rows:,}")
     console.print(marts)
     console.print(
-        f"Open it with: duckdb -readonly {result.path}  "
-        "(or python -c \"import duckdb; duckdb.connect('...', read_only=True)\")"
+        f"Marts: schema main_marts in {result.path}; read it with "
+        f"duckdb.connect({str(result.path)!r}, read_only=True) or any DuckDB client."
     )
 
 

@@ -25,9 +25,6 @@ class WarehouseSummary:
     relations: dict[str, int] = field(default_factory=dict)
 
 
-MART_SCHEMAS = ("main_staging", "main_intermediate", "main_marts")
-
-
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(connection.execute(sql).fetchone()[0] or 0)
 
@@ -70,7 +67,8 @@ def summarize(path: Path) -> WarehouseSummary:
             for schema, name in connection.execute(
                 """
                 select table_schema, table_name from information_schema.tables
-                where table_schema in ('main_marts') order by table_name
+                where table_schema = 'main_marts' and table_type = 'BASE TABLE'
+                order by table_name
                 """
             ).fetchall()
         }

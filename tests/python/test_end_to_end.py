@@ -159,3 +159,16 @@ def test_events_without_consent_counted_not_analysed(built_jsonl):
     assert int(counted["total"][0]) == len(truth)
     sessionized = built_jsonl.query("select event_id from main_intermediate.int_events_sessionized")
     assert without_consent.isdisjoint(sessionized["event_id"])
+
+
+def test_summary_reads_the_warehouse_like_a_bi_tool(built_jsonl):
+    """`behavior summary` (and a BI tool) reads the marts without dbt's plugin."""
+    from behavioral_analytics.warehouse import summarize
+
+    result = summarize(built_jsonl.warehouse)
+    assert result.lines_read == built_jsonl.summary["lines"]
+    assert result.bad_lines == built_jsonl.summary["bad_lines"]
+    assert result.duplicates == built_jsonl.summary["duplicates"]
+    assert result.sessions == built_jsonl.summary["sessions"]
+    assert result.lines_lost == 0
+    assert set(result.relations) >= {"main_marts.fct_sessions", "main_marts.fct_schema_drift"}
