@@ -9,6 +9,25 @@ schema_changes as (
 
     select * from {{ ref('int_schema_changes') }}
 
+),
+
+final as (
+
+    select
+        schema_changes.drift_id,
+        schema_changes.event_name,
+        schema_changes.field_path,
+        schema_changes.change_type,
+        schema_changes.severity,
+        schema_changes.expected_type,
+        schema_changes.observed_type,
+        schema_changes.first_seen_date,
+        schema_changes.last_seen_date,
+        schema_changes.first_file_name,
+        schema_changes.file_count,
+        schema_changes.line_count
+    from schema_changes
+
 )
 
-select * from schema_changes
+select * from final
