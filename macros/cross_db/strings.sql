@@ -24,3 +24,28 @@
         {{ expression }} in ({% for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %})
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro regex_contains(text_column, pattern_column) %}
+    {#- True when the pattern (a column or literal, case-insensitive) is
+        found anywhere in the text. -#}
+    {{ return(adapter.dispatch('regex_contains', 'behavioral_analytics')(text_column, pattern_column)) }}
+{% endmacro %}
+
+{% macro default__regex_contains(text_column, pattern_column) -%}
+    ({{ text_column }} ~* {{ pattern_column }})
+{%- endmacro %}
+
+{% macro duckdb__regex_contains(text_column, pattern_column) -%}
+    regexp_matches(lower({{ text_column }}), lower({{ pattern_column }}))
+{%- endmacro %}
+
+{% macro spark__regex_contains(text_column, pattern_column) -%}
+    (lower({{ text_column }}) rlike lower({{ pattern_column }}))
+{%- endmacro %}
+
+
+{% macro person_id_for_user(user_id) -%}
+    {#- The person of an account: a deterministic hash of its user_id. -#}
+    {{ dbt.hash(dbt.concat(["'user|'", user_id])) }}
+{%- endmacro %}

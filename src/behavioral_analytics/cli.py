@@ -188,6 +188,34 @@ def validate(warehouse, suites, no_docs) -> None:
 
 
 @main.command()
+@warehouse_option
+@click.option(
+    "--truth",
+    "truth_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=project.DEFAULT_SAMPLE_PATH / "truth",
+    show_default=True,
+    help="The truth folder the generator wrote beside the events.",
+)
+def score(warehouse, truth_dir) -> None:
+    """Score stitching, shared devices and bot detection against the generator's truth."""
+    from behavioral_analytics.scoring import score as score_warehouse
+
+    table = Table(title=f"Against the truth in {truth_dir}")
+    for column in ("what", "precision", "recall", "correct / predicted", "found / actual"):
+        table.add_column(column)
+    for result in score_warehouse(warehouse or project.duckdb_path(), truth_dir).values():
+        table.add_row(
+            result.name,
+            f"{result.precision:.3f}",
+            f"{result.recall:.3f}",
+            f"{result.correct} / {result.predicted}",
+            f"{result.found} / {result.actual}",
+        )
+    console.print(table)
+
+
+@main.command()
 @click.argument("source_format", type=click.Choice(["snowplow", "ga4"]))
 @click.argument("csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))

@@ -1,0 +1,51 @@
+"""Identity stitching and bot detection scored against the generator's truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from behavioral_analytics.scoring import score
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def scores(built_jsonl):
+    return score(built_jsonl.warehouse, built_jsonl.truth)
+
+
+def test_deterministic_stitching_precision_and_recall(scores):
+    stitching = scores["stitching"]
+    assert stitching.actual > 50
+    assert stitching.precision >= 0.99, stitching
+    assert stitching.recall >= 0.95, stitching
+
+
+def test_shared_devices_detected_and_not_merged(scores, built_jsonl):
+    shared = scores["shared_devices"]
+    assert shared.actual >= 1
+    assert shared.precision == 1.0 and shared.recall == 1.0, shared
+    merged = built_jsonl.query(
+        "select count(*) as n from main_marts.dim_devices"
+        " where is_shared and (person_id is not null or stitched_user_id is not null)"
+    )
+    assert int(merged["n"][0]) == 0
+
+
+def test_bot_precision_and_recall(scores):
+    bots = scores["bots"]
+    assert bots.actual >= 2
+    assert bots.precision >= 0.95, bots
+    assert bots.recall >= 0.9, bots
+
+
+def test_person_ids_are_deterministic_hashes(built_jsonl):
+    devices = built_jsonl.query(
+        "select stitched_user_id, person_id from main_marts.dim_devices"
+        " where stitched_user_id is not null"
+    )
+    expected = built_jsonl.query(
+        "select stitched_user_id, md5('user|' || stitched_user_id) as person_id"
+        " from main_marts.dim_devices where stitched_user_id is not null"
+    )
+    assert devices.equals(expected)
