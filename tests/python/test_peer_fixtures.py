@@ -36,14 +36,6 @@ from .conftest import run_dbt
 
 pytestmark = pytest.mark.e2e
 
-# These compare the identity marts of the identity-stitching issue with the
-# peer packages' expected outputs; they run once those marts exist.
-_PROJECT = Path(__file__).resolve().parents[2]
-if not list((_PROJECT / "models").rglob("dim_devices.sql")):
-    pytest.skip(
-        "the identity marts (dim_devices) are not built yet: identity-stitching issue",
-        allow_module_level=True,
-    )
 
 PEER_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "peer_fixtures"
 SNOWPLOW_WEB = PEER_FIXTURES / "snowplow_dbt-snowplow-web@0.15.2"
@@ -213,7 +205,22 @@ def build(tmp: Path, convert: Callable[[Path], object]) -> tuple[Path, Path]:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("BEHAVIOR_PII_SALT", PII_SALT)
-        run_dbt(["build", "--target", "duckdb", "--vars", LATEST_USER_VARS], events, warehouse)
+        # A peer's fixture is not our tracker: it does not follow our registered
+        # schema (GA4's page views carry no page_path), and schema drift is not
+        # what these tests compare, so the drift tests are left out here.
+        run_dbt(
+            [
+                "build",
+                "--target",
+                "duckdb",
+                "--vars",
+                LATEST_USER_VARS,
+                "--exclude",
+                "tag:schema_drift,resource_type:test",
+            ],
+            events,
+            warehouse,
+        )
     return events, warehouse
 
 
