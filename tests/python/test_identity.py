@@ -49,3 +49,44 @@ def test_person_ids_are_deterministic_hashes(built_jsonl):
         " from main_marts.dim_devices where stitched_user_id is not null"
     )
     assert devices.equals(expected)
+
+
+def test_sessions_belong_to_the_right_person(built_jsonl):
+    import hashlib
+
+    import pandas as pd
+
+    events = pd.read_parquet(built_jsonl.truth / "events.parquet")
+    persons = pd.read_csv(built_jsonl.truth / "persons.csv", keep_default_na=False, dtype=str)
+    person_hash = {
+        row.person_id: hashlib.md5(f"user|{row.user_id}".encode()).hexdigest()
+        for row in persons.itertuples()
+        if row.user_id
+    }
+    # sessions on devices somebody identified on (one account): the others are
+    # anonymous persons until probabilistic linking
+    devices = pd.read_csv(built_jsonl.truth / "devices.csv", keep_default_na=False, dtype=str)
+    identifiable = set(
+        devices.loc[
+            (devices["user_ids_seen"] != "") & (devices["is_shared"] == "False"), "device_id"
+        ]
+    )
+    truth = (
+        events[events["device_id"].isin(identifiable)]
+        .dropna(subset=["session_index", "person_id"])
+        .groupby(["device_id", "session_index"])["person_id"]
+        .first()
+        .map(person_hash)
+        .dropna()
+        .rename("expected_person_id")
+        .reset_index()
+    )
+    truth["session_index"] = truth["session_index"].astype(int)
+    sessions = built_jsonl.query(
+        "select device_id, session_index, person_id from main_marts.fct_sessions"
+        " where person_id is not null"
+    )
+    merged = sessions.merge(truth, on=["device_id", "session_index"], how="inner")
+    assert len(merged) > 100
+    accuracy = (merged["person_id"] == merged["expected_person_id"]).mean()
+    assert accuracy >= 0.99, merged[merged["person_id"] != merged["expected_person_id"]].head()

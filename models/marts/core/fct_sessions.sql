@@ -11,6 +11,12 @@ events_sessionized as (
 
 ),
 
+devices_stitched as (
+
+    select * from {{ ref('int_devices_stitched') }}
+
+),
+
 -- first and last event of each session, and of its page views
 positioned as (
 
@@ -96,6 +102,13 @@ sessions as (
         aggregated.device_id,
         first_events.anonymous_id,
         last_identified.user_id,
+        -- the session's one account when it has one, else its device's person
+        -- (none for an anonymous session on a shared device)
+        case
+            when aggregated.user_id_count = 1
+                then {{ behavioral_analytics.person_id_for_user('last_identified.user_id') }}
+            when aggregated.user_id_count = 0 then devices_stitched.person_id
+        end as person_id,
 
         -- session
         aggregated.session_index,
@@ -139,6 +152,8 @@ sessions as (
     left join identified_events as last_identified
         on aggregated.session_id = last_identified.session_id
             and last_identified.identified_index_from_end = 1
+    left join devices_stitched
+        on aggregated.device_id = devices_stitched.device_id
 
 )
 
