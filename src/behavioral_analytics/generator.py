@@ -23,9 +23,9 @@ strings, timestamps as the same ISO strings, absent fields as null / empty).
 Bad lines are extra lines (about 0.75 %); in parquet/csv mode only field-level
 faults are generated (no ``invalid_json``) and ``raw_line`` holds the row as JSON.
 
-Line numbers are 1-based and count data rows (for CSV files the header is not
-counted; for JSONL every physical line counts, empty ones included). File paths
-in truth are relative to ``events/`` with forward slashes.
+Line numbers are 1-based file lines, as a person reads the file: for CSV files
+the header is line 1 and the first row line 2; for JSONL every physical line
+counts, empty ones included.
 
 Truth files (``<out_dir>/truth/``):
 
