@@ -25,7 +25,8 @@ faults are generated (no ``invalid_json``) and ``raw_line`` holds the row as JSO
 
 Line numbers are 1-based file lines, as a person reads the file: for CSV files
 the header is line 1 and the first row line 2; for JSONL every physical line
-counts, empty ones included.
+counts, empty ones included. File paths in truth are relative to ``events/``
+with forward slashes.
 
 Truth files (``<out_dir>/truth/``):
 
