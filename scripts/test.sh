@@ -8,6 +8,8 @@ bash scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export DBT_PROFILES_DIR="$PWD"
 export BEHAVIOR_THREADS="${BEHAVIOR_THREADS:-$(nproc 2>/dev/null || echo 2)}"
+# IP pseudonyms need a secret salt; tests use a throwaway one.
+export BEHAVIOR_PII_SALT="${BEHAVIOR_PII_SALT:-test-only-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}"
 
 work="${BEHAVIOR_TEST_WORK:-$(mktemp -d)}"
 echo "== test work folder: $work"

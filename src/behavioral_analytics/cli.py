@@ -112,6 +112,8 @@ def demo(persons, days, seed, events_path) -> None:
     warehouse = project.duckdb_path()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     env = project.dbt_environment(events_path=events_path.resolve(), warehouse=warehouse)
+    salt_source = project.ensure_pii_salt(env, warehouse)
+    console.print(f"[dim]PII salt from {salt_source}[/]")
     _dbt(["build", "--target", "duckdb"], env)
     _print_summary(warehouse)
 

@@ -1,13 +1,20 @@
-"""dbt-duckdb plugin: Python scalar functions the raw-file reader needs.
+"""dbt-duckdb plugin: what DuckDB needs from Python for this project.
 
 DuckDB's ``read_text`` cannot decompress, so ``.jsonl.gz`` files are read
 with ``read_blob`` and decompressed by ``behavior_gunzip``, which names the
 file when it is not a readable gzip stream of UTF-8 text.
+
+The PII salt (environment variable ``BEHAVIOR_PII_SALT``) is put in the session
+variable ``behavior_pii_salt`` of every connection and cursor, so the salted
+hash macro reads it with ``getvariable`` and the secret never appears in
+compiled SQL or dbt's logs. A missing salt is reported by the macro, naming
+the model that needs it.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -34,8 +41,22 @@ def gunzip_text(content: bytes | None, file_name: str) -> str | None:
         ) from error
 
 
+PII_SALT_ENV = "BEHAVIOR_PII_SALT"
+
+
+def set_pii_salt(conn: DuckDBPyConnection) -> None:
+    """Expose the salt from the environment as the session variable behavior_pii_salt."""
+    salt = os.environ.get(PII_SALT_ENV, "").strip()
+    if salt:
+        conn.execute("set variable behavior_pii_salt = " + "'" + salt.replace("'", "''") + "'")
+
+
 class Plugin(BasePlugin):
+    def configure_cursor(self, cursor) -> None:
+        set_pii_salt(cursor)
+
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        set_pii_salt(conn)
         conn.create_function(
             "behavior_gunzip",
             gunzip_text,

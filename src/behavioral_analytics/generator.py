@@ -37,16 +37,21 @@ Truth files (``<out_dir>/truth/``):
   contract's identity rule gives: own user_id, else the single user_id seen with
   the anonymous_id on consented events; null for anonymous events of shared,
   bot and never-logged-in devices), platform, event_at, received_at (UTC, us),
-  file, line_number, is_bot, consent_analytics, session_index (null for an
-  event without analytics consent).
+  file, line_number, is_bot, consent_analytics, is_after_opt_out (at or after
+  the first consent=false event of its person, as the identity rule resolves the
+  person: own user_id, else the device's single user_id, else the device when
+  nobody identified on it; nobody for anonymous events of shared devices),
+  is_analysed (consent and not after the opt-out), session_index (null for an
+  event that is not analysed).
 - ``sessions.csv``: device_id, session_index, session_start_at, session_end_at,
-  event_count, first_event_id: ``sessionize.sessionize`` over the events of
-  events.parquet that have analytics consent (the contract: an event without
-  consent is not used by any analysis; bots are included).
+  event_count, first_event_id, is_bot: ``sessionize.sessionize`` over the
+  analysed events of events.parquet (the contract: an event without consent is
+  not used by any analysis; bots are sessionized and flagged, marts drop them).
 - ``devices.csv``: device_id, anonymous_id, person_id (empty when several
   persons or a bot), user_ids_seen (pipe-joined, sorted), is_shared (two or more
   user_ids seen), is_bot, bot_kind (ua / behaviour / empty), platform (pipe-joined
-  when a user_id device has server and offline events), user_agent.
+  when a user_id device has server and offline events), user_agent, ip (a
+  household's devices share its home IP; some persons live together).
 - ``persons.csv``: person_id, user_id, persona, signup_date, churn_date,
   opted_out_at (event_at of the first consent=false event), device_count
   (anonymous devices used), is_identified (its user_id is on some event).
@@ -317,6 +322,12 @@ def _randrange(rng: random.Random, stop: int) -> int:
     return int(rng.random() * stop)
 
 
+def _random_ip(rng: random.Random) -> str:
+    octets = [_randint(rng, 11, 223), _randint(rng, 0, 255), _randint(rng, 0, 255)]
+    octets.append(_randint(rng, 1, 254))
+    return ".".join(str(octet) for octet in octets)
+
+
 def _uuid(rng: random.Random) -> str:
     value = f"{rng.getrandbits(128):032x}"
     return f"{value[:8]}-{value[8:12]}-4{value[13:16]}-{value[16:20]}-{value[20:]}"
@@ -379,6 +390,7 @@ class Device:
     allow_retries: bool = True
     force_late_first_batch: bool = False
     logged_in_user: str | None = None  # persistent app/browser login (not on shared devices)
+    ip_assigned: bool = False
     context_cache: dict[str, str] = field(default_factory=dict)  # encoded context JSON
 
 
@@ -402,6 +414,9 @@ class PersonSpec:
     subscription_day: int | None = None
     boundary_scenario: bool = False
     shared_device: Device | None = None
+    home_ip: str = ""  # the household's public IP (NAT: every home device shows it)
+    # devices that send consent=false after the opt-out (the others never learn of it)
+    opt_out_devices: set[str] = field(default_factory=set)
 
 
 class _Sink:
@@ -486,6 +501,7 @@ class _World:
         for index in range(persons):
             self.persons.append(self._make_person(rng, index, used_user_ids))
         self._assign_shared_devices(rng)
+        self._assign_households(rng)
         bot_count = max(2, round(persons * 0.015))
         for index in range(bot_count):
             self.bots.append(self._make_bot(rng, index))
@@ -580,9 +596,7 @@ class _World:
         self, rng: random.Random, platform: str, offset: int, suffix: str, locale: str
     ) -> Device:
         device_id = _uuid(rng)
-        octets = [_randint(rng, 11, 223), _randint(rng, 0, 255), _randint(rng, 0, 255)]
-        octets.append(_randint(rng, 1, 254))
-        ip = ".".join(str(octet) for octet in octets)
+        ip = _random_ip(rng)
         app_version = None
         if platform == "web":
             user_agent = WEB_USER_AGENTS[_randrange(rng, len(WEB_USER_AGENTS))]
@@ -645,6 +659,31 @@ class _World:
                 person.devices.insert(0, device)
                 person.device_weights.insert(0, 0.5)
                 person.shared_device = device
+
+    def _assign_households(self, rng: random.Random) -> None:
+        """Home IPs: a household's devices share one public IP when at home.
+
+        Some persons live together (same home IP, so IP evidence alone cannot
+        tell them apart). Web devices are mostly used at home, apps half of the
+        time (otherwise a carrier IP of their own). Each person's opt-out is sent
+        by their first device and, for each other device, only sometimes.
+        """
+        previous: PersonSpec | None = None
+        for person in self.persons:
+            if previous is not None and rng.random() < 0.08:
+                person.home_ip = previous.home_ip  # lives with the previous person
+            else:
+                person.home_ip = _random_ip(rng)
+            previous = person
+        for person in self.persons:
+            for number, device in enumerate(person.devices):
+                if not device.ip_assigned:
+                    at_home = 0.85 if device.platform == "web" else 0.45
+                    if device.is_shared or rng.random() < at_home:
+                        device.ip = person.home_ip
+                    device.ip_assigned = True
+                if person.opt_out_ms is not None and (number == 0 or rng.random() < 0.5):
+                    person.opt_out_devices.add(device.device_id)
 
     # bots --------------------------------------------------------------------
 
@@ -714,7 +753,9 @@ class _Emitter:
             return
         marketing = person.marketing_consent if person is not None else False
         person_id = person.person_id if person is not None else None
-        opt_out_ms = person.opt_out_ms if person is not None else None
+        opt_out_ms = None
+        if person is not None and device.device_id in person.opt_out_devices:
+            opt_out_ms = person.opt_out_ms
         default_consent = "given" if device.sends_consent else "absent"
         platform = device.platform
         is_app = platform != "web"
@@ -1083,6 +1124,9 @@ class _Simulator:
             props: dict[str, Any] = {"method": ("email", "google", "apple")[_randrange(rng, 3)]}
             if rng.random() < 0.4:
                 props["email"] = self._email(rng, person)
+            if rng.random() < 0.25:
+                props["phone"] = f"+1555{person.index:07d}"
+                props["first_name"] = f"Name{person.index}"
             current = user_id
             events.append((t, "signup", props, current))
             will_login = False
@@ -1423,6 +1467,8 @@ TRUTH_EVENTS_SCHEMA = pa.schema(
         ("line_number", pa.int64()),
         ("is_bot", pa.bool_()),
         ("consent_analytics", pa.bool_()),
+        ("is_after_opt_out", pa.bool_()),
+        ("is_analysed", pa.bool_()),
         ("session_index", pa.int64()),
     ]
 )
@@ -1747,10 +1793,43 @@ def _write_truth(
         ],
         dtype=object,
     )
+    # Opt-out propagation: a person's first consent=false event ends everything of
+    # that person from that moment on, on every device. The person is what the
+    # identity rule can know: the event's own user_id, else the device's single
+    # user_id, else the device itself when nobody ever identified on it (an
+    # anonymous event on a shared device belongs to nobody).
+    person_keys = [
+        f"user|{user_id}"
+        if user_id is not None
+        else (
+            f"user|{single_user[anonymous_id]}"
+            if anonymous_id in single_user
+            else (None if anonymous_id in links else f"device|{device_id}")
+        )
+        for anonymous_id, user_id, device_id in zip(
+            sink.anonymous_id, sink.user_id, sink.device_id, strict=True
+        )
+    ]
+    event_at_us = copy_event_at[first_copy] * 1000
+    consent = events["consent_analytics"].to_numpy()
+    opt_out_at: dict[str, int] = {}
+    for key, at_us, given in zip(person_keys, event_at_us, consent, strict=True):
+        if key is not None and not given and at_us < opt_out_at.get(key, np.iinfo(np.int64).max):
+            opt_out_at[key] = int(at_us)
+    events["is_after_opt_out"] = np.fromiter(
+        (
+            key is not None and key in opt_out_at and at_us >= opt_out_at[key]
+            for key, at_us in zip(person_keys, event_at_us, strict=True)
+        ),
+        dtype=bool,
+        count=len(person_keys),
+    )
+    events["is_analysed"] = events["consent_analytics"] & ~events["is_after_opt_out"]
     # The contract: an event without analytics consent is not used by any analysis,
-    # sessions included. It keeps a null session_index.
+    # sessions included; nor is anything after its person's opt-out. Those keep a
+    # null session_index. Bots are sessionized (their behaviour is how they are found).
     consented_sessions = sessionize(
-        events[events["consent_analytics"]],
+        events[events["is_analysed"]],
         timeout_minutes=timeout_minutes,
         max_session_minutes=max_session_minutes,
     )[["event_id", "session_index"]]
@@ -1776,6 +1855,7 @@ def _write_truth(
             session_end_us=("_us", "max"),
             event_count=("event_id", "size"),
             first_event_id=("event_id", "first"),
+            is_bot=("is_bot", "first"),
         )
         .reset_index()
     )
@@ -1787,6 +1867,7 @@ def _write_truth(
             "session_end_at": [_fmt_us_utc(int(v)) for v in sessions["session_end_us"]],
             "event_count": sessions["event_count"],
             "first_event_id": sessions["first_event_id"],
+            "is_bot": sessions["is_bot"],
         }
     )
     _write_csv(truth_dir / "sessions.csv", sessions_out)
@@ -1825,6 +1906,7 @@ def _write_truth(
                 "bot_kind": device.bot_kind if device is not None else "",
                 "platform": "|".join(sorted(platforms_seen[device_id])),
                 "user_agent": device.user_agent if device is not None else "",
+                "ip": device.ip if device is not None else "",
             }
         )
     devices_frame = pd.DataFrame(
@@ -1839,6 +1921,7 @@ def _write_truth(
             "bot_kind",
             "platform",
             "user_agent",
+            "ip",
         ],
     )
     _write_csv(truth_dir / "devices.csv", devices_frame)
@@ -1958,6 +2041,7 @@ def _write_truth(
         "bad_lines": len(bad_reason),
         "bad_lines_by_reason": {reason: reasons.get(reason, 0) for reason in BAD_LINE_REASONS},
         "consent_false_events": int((~events["consent_analytics"]).sum()),
+        "after_opt_out_events": int(events["is_after_opt_out"].sum()),
         "bot_events": int(events["is_bot"].sum()),
         "sessions": len(sessions_out),
         "devices": len(devices_frame),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,22 +32,29 @@ class Score:
         return {**asdict(self), "precision": self.precision, "recall": self.recall}
 
 
-def _truth(truth_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+def _truth(truth_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     devices = pd.read_csv(truth_dir / "devices.csv", keep_default_na=False, dtype=str)
     for column in ("is_shared", "is_bot"):
         devices[column] = devices[column].str.lower() == "true"
     persons = pd.read_csv(truth_dir / "persons.csv", keep_default_na=False, dtype=str)
+    persons["is_identified"] = persons["is_identified"].str.lower() == "true"
     person_of_user = dict(zip(persons["user_id"], persons["person_id"], strict=True))
     person_of_user.pop("", None)
-    return devices, person_of_user
+    return devices, persons, person_of_user
+
+
+def person_hash(user_id: str) -> str:
+    """The warehouse's person_id of an account (md5 of 'user|' and the user_id)."""
+    return hashlib.md5(f"user|{user_id}".encode()).hexdigest()
 
 
 def score(warehouse: Path, truth_dir: Path) -> dict[str, Score]:
     """Deterministic stitching over identifiable devices, shared devices, and bots."""
-    devices, person_of_user = _truth(truth_dir)
+    devices, persons, person_of_user = _truth(truth_dir)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         marts = connection.execute(
-            "select device_id, stitched_user_id, is_shared, is_bot from main_marts.dim_devices"
+            "select device_id, stitched_user_id, is_shared, is_bot, is_linked, linked_person_id"
+            " from main_marts.dim_devices"
         ).df()
     merged = devices.merge(marts, on="device_id", how="left", suffixes=("_truth", ""))
     merged["is_bot"] = merged["is_bot"].fillna(False).astype(bool)
@@ -71,9 +79,39 @@ def score(warehouse: Path, truth_dir: Path) -> dict[str, Score]:
         "shared_devices": _flag_score(
             "shared devices detected", merged["is_shared"], merged["is_shared_truth"]
         ),
+        "links": _link_score(merged, persons),
         "bots": _flag_score("bot devices", merged["is_bot"], merged["is_bot_truth"]),
     }
     return scores
+
+
+def _link_score(merged: pd.DataFrame, persons: pd.DataFrame) -> Score:
+    """Probabilistic links (at the warehouse's threshold) of devices nobody identified on.
+
+    Linkable: a human device with no user_id ever seen on it, used by one person
+    who identified somewhere else (so a known person exists to link it to).
+    """
+    person_of_hash = {
+        person_hash(row.user_id): row.person_id
+        for row in persons.itertuples()
+        if row.user_id and row.is_identified
+    }
+    linked = merged["is_linked"].fillna(False).astype(bool)
+    linked_truth_person = merged["linked_person_id"].map(person_of_hash)
+    correct = linked & (linked_truth_person == merged["person_id"])
+    identified_persons = set(persons.loc[persons["is_identified"], "person_id"])
+    linkable = (
+        (merged["user_ids_seen"] == "")
+        & ~merged["is_bot_truth"]
+        & merged["person_id"].isin(identified_persons)
+    )
+    return Score(
+        "probabilistic links (devices to known persons)",
+        correct=int(correct.sum()),
+        predicted=int(linked.sum()),
+        found=int((correct & linkable).sum()),
+        actual=int(linkable.sum()),
+    )
 
 
 def _flag_score(name: str, predicted: pd.Series, actual: pd.Series) -> Score:

@@ -15,6 +15,8 @@ from behavioral_analytics import project
 from behavioral_analytics.generator import generate
 
 DBT = str(Path(sys.executable).with_name("dbt"))
+# A throwaway salt for test warehouses (production reads its own from a secret store).
+TEST_PII_SALT = "pytest-salt-not-a-secret"
 
 
 @dataclass
@@ -33,6 +35,7 @@ class BuiltWarehouse:
 
 def run_dbt(args: list[str], events: Path, warehouse: Path, check: bool = True):
     env = project.dbt_environment(events_path=events, warehouse=warehouse)
+    env.setdefault(project.PII_SALT_ENV, TEST_PII_SALT)
     env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
     env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")
     completed = subprocess.run(

@@ -9,25 +9,32 @@
 
 with
 
-events_sessionized as (
+stg_tracker__events as (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select * from {{ ref('stg_tracker__events') }}
+
+),
+
+consented_events as (
+
+    select * from stg_tracker__events
+    where has_analytics_consent
 
 ),
 
 identified_events as (
 
     select
-        events_sessionized.device_id,
-        events_sessionized.user_id,
-        events_sessionized.event_at,
-        events_sessionized.event_id,
+        consented_events.device_id,
+        consented_events.user_id,
+        consented_events.event_at,
+        consented_events.event_id,
         row_number() over (
-            partition by events_sessionized.device_id
-            order by events_sessionized.event_at desc, events_sessionized.event_id desc
+            partition by consented_events.device_id
+            order by consented_events.event_at desc, consented_events.event_id desc
         ) as recency
-    from events_sessionized
-    where events_sessionized.user_id is not null
+    from consented_events
+    where consented_events.user_id is not null
 
 ),
 
@@ -55,9 +62,9 @@ latest_user_ids as (
 devices as (
 
     select distinct
-        events_sessionized.device_id,
-        events_sessionized.anonymous_id is null as is_user_id_device
-    from events_sessionized
+        consented_events.device_id,
+        consented_events.anonymous_id is null as is_user_id_device
+    from consented_events
 
 ),
 

@@ -14,6 +14,35 @@ devices_profiled as (
 
 ),
 
+devices_linked as (
+
+    select * from {{ ref('int_devices_linked') }}
+
+),
+
+events_enriched as (
+
+    select * from {{ ref('int_events_enriched') }}
+
+),
+
+-- the user agent only as family, version and class: the device's latest
+latest_user_agents as (
+
+    select
+        events_enriched.device_id,
+        events_enriched.user_agent_family,
+        events_enriched.user_agent_version,
+        events_enriched.device_class,
+        events_enriched.platform,
+        row_number() over (
+            partition by events_enriched.device_id
+            order by events_enriched.event_at desc, events_enriched.event_id desc
+        ) as recency
+    from events_enriched
+
+),
+
 final as (
 
     select
@@ -27,11 +56,29 @@ final as (
         devices_stitched.is_shared,
         cast(devices_stitched.user_id_count as {{ dbt.type_int() }}) as user_id_count,
 
+        -- probabilistic link to a known person (own columns, never in person_id):
+        -- the best candidate's score and evidence; linked_person_id only when
+        -- the score reaches behavior__link_min_score
+        case when devices_linked.is_linked then devices_linked.linked_person_id end as linked_person_id,
+        cast(devices_linked.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
+        coalesce(devices_linked.is_linked, false) as is_linked,
+        devices_linked.link_candidate_count,
+        devices_linked.link_shares_exact_ip,
+        devices_linked.link_shares_ip_network,
+        devices_linked.link_shares_locale,
+        devices_linked.link_shares_user_agent_family,
+
         -- non-human traffic
         devices_profiled.is_bot,
         devices_profiled.bot_reason,
 
-        -- activity (events with analytics consent)
+        -- what the device is
+        latest_user_agents.platform,
+        latest_user_agents.user_agent_family,
+        latest_user_agents.user_agent_version,
+        latest_user_agents.device_class,
+
+        -- activity (analysed events: consented, before any opt-out)
         cast(devices_profiled.event_count as {{ dbt.type_bigint() }}) as event_count,
         cast(devices_profiled.session_count as {{ dbt.type_bigint() }}) as session_count,
         devices_profiled.first_seen_at,
@@ -40,6 +87,11 @@ final as (
     from devices_stitched
     inner join devices_profiled
         on devices_stitched.device_id = devices_profiled.device_id
+    left join devices_linked
+        on devices_stitched.device_id = devices_linked.device_id
+    left join latest_user_agents
+        on devices_stitched.device_id = latest_user_agents.device_id
+            and latest_user_agents.recency = 1
 
 )
 

@@ -5,15 +5,23 @@
 
 with
 
-events_sessionized as (
+events_enriched as (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select * from {{ ref('int_events_enriched') }}
 
 ),
 
 devices_stitched as (
 
     select * from {{ ref('int_devices_stitched') }}
+
+),
+
+-- no behavioural mart uses non-human traffic
+events_sessionized as (
+
+    select * from events_enriched
+    where not is_bot
 
 ),
 
@@ -111,6 +119,10 @@ sessions as (
         end as person_id,
 
         -- session
+        -- the device's probabilistic link (above behavior__link_min_score),
+        -- never mixed into person_id
+        first_events.linked_person_id,
+
         aggregated.session_index,
         first_events.platform,
         aggregated.session_start_at,

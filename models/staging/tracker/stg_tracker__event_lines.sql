@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
 
 {%- set platforms = var('behavior__platforms') -%}
+{%- set pii_property_keys = var('behavior__pii_property_keys') -%}
 {%- set future_tolerance_us = var('behavior__future_tolerance_hours') * 3600 * 1000000 -%}
 
 with
@@ -258,7 +259,7 @@ final as (
         {{ dbt.safe_cast('explained.context_timezone_offset_text', dbt.type_int()) }}
             as context_timezone_offset_minutes,
 
-        -- properties
+        -- properties (without the keys listed as PII)
         explained.page_path,
         explained.screen_name,
         explained.product_id,
@@ -267,10 +268,12 @@ final as (
                 then cast(explained.revenue_text as {{ behavioral_analytics.type_double() }})
         end as revenue,
         explained.currency,
-        explained.properties,
+        {{ behavioral_analytics.json_without_keys('explained.properties', pii_property_keys) }} as properties,
 
-        -- context
-        explained.ip_address,
+        -- context: the IP address only as a salted hash and its network; the
+        -- raw context (IP, user agent) is not kept
+        {{ behavioral_analytics.salted_hash('explained.ip_address') }} as ip_hash,
+        {{ behavioral_analytics.ip_network('explained.ip_address') }} as ip_network,
         explained.user_agent,
         explained.locale,
         explained.app_version,
@@ -282,8 +285,7 @@ final as (
         case lower(explained.consent_marketing_text)
             when 'true' then true
             when 'false' then false
-        end as has_marketing_consent,
-        explained.context
+        end as has_marketing_consent
 
     from explained
 
@@ -314,12 +316,11 @@ final as (
         cast(null as {{ behavioral_analytics.type_double() }}) as revenue,
         cast(null as {{ dbt.type_string() }}) as currency,
         null as properties,
-        {% for column in ['ip_address', 'user_agent', 'locale', 'app_version'] -%}
+        {% for column in ['ip_hash', 'ip_network', 'user_agent', 'locale', 'app_version'] -%}
             cast(null as {{ dbt.type_string() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ dbt.type_boolean() }}) as has_analytics_consent,
-        cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent,
-        null as context
+        cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent
     from unparsed
 
 ),

@@ -54,13 +54,13 @@ renamed as (
         first_copies.properties,
 
         -- context
-        first_copies.ip_address,
+        first_copies.ip_hash,
+        first_copies.ip_network,
         first_copies.user_agent,
         first_copies.locale,
         first_copies.app_version,
         first_copies.has_analytics_consent,
         first_copies.has_marketing_consent,
-        first_copies.context,
 
         -- lineage
         first_copies.copies_received - 1 as duplicates_received,

@@ -4,18 +4,19 @@
 
 with
 
-stg_tracker__events as (
+events_attributed as (
 
-    select * from {{ ref('stg_tracker__events') }}
+    select * from {{ ref('int_events_attributed') }}
 
 ),
 
 -- the contract: an event without analytics consent is counted (in
--- fct_daily_consent), never analysed, so it takes no part in sessions
+-- fct_daily_consent), never analysed, so it takes no part in sessions; nor
+-- does anything of a person after their opt-out
 events as (
 
-    select * from stg_tracker__events
-    where has_analytics_consent
+    select * from events_attributed
+    where is_analysed
 
 ),
 
@@ -108,6 +109,8 @@ sessionized as (
         numbered.device_id,
         numbered.anonymous_id,
         numbered.user_id,
+        numbered.person_id,
+        numbered.person_user_id,
 
         -- session position
         numbered.session_index,
@@ -129,7 +132,14 @@ sessionized as (
         numbered.order_id,
         numbered.revenue,
         numbered.currency,
-        numbered.has_analytics_consent
+        numbered.properties,
+
+        -- context (pseudonymised)
+        numbered.ip_hash,
+        numbered.ip_network,
+        numbered.user_agent,
+        numbered.locale,
+        numbered.app_version
 
     from numbered
 

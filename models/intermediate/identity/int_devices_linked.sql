@@ -1,0 +1,216 @@
+{%- set window_us = var('behavior__link_window_days') * 86400 * 1000000 -%}
+{%- set max_devices_per_ip = var('behavior__link_max_devices_per_ip') -%}
+{%- set weights = var('behavior__link_evidence_weights') -%}
+{%- set min_score = var('behavior__link_min_score') -%}
+
+-- Probabilistic linking: a device nobody ever identified on is linked to a
+-- known person from circumstantial evidence. The link lives in its own
+-- columns; the deterministic person_id is never changed by it.
+
+with
+
+events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+devices_stitched as (
+
+    select * from {{ ref('int_devices_stitched') }}
+
+),
+
+devices_profiled as (
+
+    select * from {{ ref('int_devices_profiled') }}
+
+),
+
+user_agents_parsed as (
+
+    select * from {{ ref('int_user_agents_parsed') }}
+
+),
+
+-- where and when each device was seen
+device_addresses as (
+
+    select
+        events_sessionized.device_id,
+        events_sessionized.ip_hash,
+        events_sessionized.ip_network,
+        min({{ behavioral_analytics.epoch_microseconds('events_sessionized.event_at') }}) as first_seen_us,
+        max({{ behavioral_analytics.epoch_microseconds('events_sessionized.event_at') }}) as last_seen_us
+    from events_sessionized
+    where events_sessionized.ip_hash is not null
+    group by 1, 2, 3
+
+),
+
+-- an address many devices use (an office, a carrier's NAT) is no household
+address_crowds as (
+
+    select
+        device_addresses.ip_hash,
+        count(distinct device_addresses.device_id) as device_count
+    from device_addresses
+    group by 1
+
+),
+
+device_traits as (
+
+    select
+        events_sessionized.device_id,
+        max(events_sessionized.locale) as locale,
+        max(user_agents_parsed.user_agent_family) as user_agent_family
+    from events_sessionized
+    left join user_agents_parsed
+        on events_sessionized.user_agent = user_agents_parsed.user_agent
+    group by 1
+
+),
+
+devices as (
+
+    select
+        devices_stitched.device_id,
+        devices_stitched.person_id,
+        devices_stitched.stitched_user_id,
+        devices_stitched.user_id_count,
+        devices_profiled.is_bot
+    from devices_stitched
+    inner join devices_profiled
+        on devices_stitched.device_id = devices_profiled.device_id
+
+),
+
+-- candidates: human devices nobody identified on
+candidates as (
+
+    select
+        device_addresses.*,
+        device_traits.locale,
+        device_traits.user_agent_family
+    from device_addresses
+    inner join devices
+        on device_addresses.device_id = devices.device_id
+    inner join device_traits
+        on device_addresses.device_id = device_traits.device_id
+    where devices.user_id_count = 0 and not devices.is_bot
+
+),
+
+-- anchors: human devices that belong to one known person
+anchors as (
+
+    select
+        device_addresses.*,
+        devices.person_id,
+        devices.stitched_user_id,
+        device_traits.locale,
+        device_traits.user_agent_family
+    from device_addresses
+    inner join devices
+        on device_addresses.device_id = devices.device_id
+    inner join device_traits
+        on device_addresses.device_id = device_traits.device_id
+    where devices.user_id_count = 1 and devices.stitched_user_id is not null and not devices.is_bot
+
+),
+
+-- a candidate and an anchor on the same network within the window
+pairs as (
+
+    select
+        candidates.device_id,
+        anchors.person_id,
+        anchors.stitched_user_id,
+        case
+            when candidates.ip_hash = anchors.ip_hash
+                and address_crowds.device_count <= {{ max_devices_per_ip }}
+                then 1
+            else 0
+        end as shares_exact_ip,
+        case when candidates.locale = anchors.locale then 1 else 0 end as shares_locale,
+        case when candidates.user_agent_family = anchors.user_agent_family then 1 else 0 end
+            as shares_user_agent_family
+    from candidates
+    inner join anchors
+        on candidates.ip_network = anchors.ip_network
+            and candidates.first_seen_us <= anchors.last_seen_us + {{ window_us }}
+            and anchors.first_seen_us <= candidates.last_seen_us + {{ window_us }}
+    inner join address_crowds
+        on candidates.ip_hash = address_crowds.ip_hash
+
+),
+
+evidence as (
+
+    select
+        pairs.device_id,
+        pairs.person_id,
+        max(pairs.stitched_user_id) as linked_user_id,
+        max(pairs.shares_exact_ip) = 1 as shares_exact_ip,
+        true as shares_ip_network,
+        max(pairs.shares_locale) = 1 as shares_locale,
+        max(pairs.shares_user_agent_family) = 1 as shares_user_agent_family
+    from pairs
+    group by 1, 2
+
+),
+
+strengths as (
+
+    select
+        evidence.*,
+        least(
+            1.0,
+            case
+                when evidence.shares_exact_ip then {{ weights.exact_ip }}
+                else {{ weights.ip_network }}
+            end
+            + case when evidence.shares_locale then {{ weights.locale }} else 0 end
+            + case when evidence.shares_user_agent_family then {{ weights.user_agent_family }} else 0 end
+        ) as link_strength
+    from evidence
+
+),
+
+-- two persons behind the same evidence share it
+scored as (
+
+    select
+        strengths.*,
+        count(*) over (partition by strengths.device_id) as link_candidate_count,
+        strengths.link_strength
+        * strengths.link_strength
+        / sum(strengths.link_strength) over (partition by strengths.device_id) as link_score,
+        row_number() over (
+            partition by strengths.device_id
+            order by strengths.link_strength desc, strengths.person_id
+        ) as candidate_rank
+    from strengths
+
+),
+
+final as (
+
+    select
+        scored.device_id,
+        scored.person_id as linked_person_id,
+        scored.linked_user_id,
+        cast(scored.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
+        scored.link_score >= {{ min_score }} as is_linked,
+        cast(scored.link_candidate_count as {{ dbt.type_int() }}) as link_candidate_count,
+        scored.shares_exact_ip as link_shares_exact_ip,
+        scored.shares_ip_network as link_shares_ip_network,
+        scored.shares_locale as link_shares_locale,
+        scored.shares_user_agent_family as link_shares_user_agent_family
+    from scored
+    where scored.candidate_rank = 1
+
+)
+
+select * from final
