@@ -50,8 +50,9 @@ Truth files (``<out_dir>/truth/``):
 - ``devices.csv``: device_id, anonymous_id, person_id (empty when several
   persons or a bot), user_ids_seen (pipe-joined, sorted), is_shared (two or more
   user_ids seen), is_bot, bot_kind (ua / behaviour / empty), platform (pipe-joined
-  when a user_id device has server and offline events), user_agent, ip (a
-  household's devices share its home IP; some persons live together).
+  when a user_id device has server and offline events), user_agent, ips (every
+  IP its events carried, pipe-joined: home, office, cafe or carrier NAT; a
+  household shares its home IP, and some persons live together).
 - ``persons.csv``: person_id, user_id, persona, signup_date, churn_date,
   opted_out_at (event_at of the first consent=false event), device_count
   (anonymous devices used), is_identified (its user_id is on some event).
@@ -391,6 +392,7 @@ class Device:
     force_late_first_batch: bool = False
     logged_in_user: str | None = None  # persistent app/browser login (not on shared devices)
     ip_assigned: bool = False
+    ips_used: set[str] = field(default_factory=set)  # truth: every IP its events carried
     context_cache: dict[str, str] = field(default_factory=dict)  # encoded context JSON
 
 
@@ -415,6 +417,7 @@ class PersonSpec:
     boundary_scenario: bool = False
     shared_device: Device | None = None
     home_ip: str = ""  # the household's public IP (NAT: every home device shows it)
+    work_ip: str | None = None  # the office network, for some persons
     # devices that send consent=false after the opt-out (the others never learn of it)
     opt_out_devices: set[str] = field(default_factory=set)
 
@@ -661,29 +664,53 @@ class _World:
                 person.shared_device = device
 
     def _assign_households(self, rng: random.Random) -> None:
-        """Home IPs: a household's devices share one public IP when at home.
+        """Networks: a household shares one public IP (NAT), some persons have an office.
 
-        Some persons live together (same home IP, so IP evidence alone cannot
-        tell them apart). Web devices are mostly used at home, apps half of the
-        time (otherwise a carrier IP of their own). Each person's opt-out is sent
-        by their first device and, for each other device, only sometimes.
+        Some persons live together: same home IP and locale, so home evidence alone
+        cannot tell them apart. Each session picks its network (``session_ip``):
+        home, the office, a cafe (web) or the mobile carrier, whose NAT puts many
+        devices behind few IPs. Each person's opt-out is sent by their first device
+        and, for each other device, only sometimes.
         """
+        self.carrier_ips = [_random_ip(rng) for _ in range(max(5, len(self.persons) // 20))]
         previous: PersonSpec | None = None
         for person in self.persons:
             if previous is not None and rng.random() < 0.08:
                 person.home_ip = previous.home_ip  # lives with the previous person
+                person.locale = previous.locale
+                for device in person.devices:
+                    if not device.is_shared:
+                        device.locale = previous.locale
             else:
                 person.home_ip = _random_ip(rng)
+            if rng.random() < 0.5:
+                person.work_ip = _random_ip(rng)
             previous = person
         for person in self.persons:
             for number, device in enumerate(person.devices):
-                if not device.ip_assigned:
-                    at_home = 0.85 if device.platform == "web" else 0.45
-                    if device.is_shared or rng.random() < at_home:
-                        device.ip = person.home_ip
+                if device.is_shared and not device.ip_assigned:
+                    device.ip = person.home_ip  # the family computer stays at home
                     device.ip_assigned = True
                 if person.opt_out_ms is not None and (number == 0 or rng.random() < 0.5):
                     person.opt_out_devices.add(device.device_id)
+
+    def session_ip(self, rng: random.Random, person: PersonSpec | None, device: Device) -> str:
+        """The public IP one session of a device is seen from."""
+        if person is None or device.is_shared:
+            ip = device.ip
+        else:
+            roll = rng.random()
+            at_home = 0.7 if device.platform == "web" else 0.45
+            if roll < at_home:
+                ip = person.home_ip
+            elif roll < at_home + 0.2 and person.work_ip is not None:
+                ip = person.work_ip
+            elif device.platform == "web":
+                ip = _random_ip(rng)  # a cafe, a hotel, a friend's
+            else:
+                ip = self.carrier_ips[_randrange(rng, len(self.carrier_ips))]
+        device.ips_used.add(ip)
+        return ip
 
     # bots --------------------------------------------------------------------
 
@@ -719,12 +746,12 @@ class _Emitter:
     # context -----------------------------------------------------------------
 
     @staticmethod
-    def _context_json(device: Device, consent: str, marketing: bool) -> str:
-        key = f"{consent}/{marketing}"
+    def _context_json(device: Device, ip: str, consent: str, marketing: bool) -> str:
+        key = f"{ip}/{consent}/{marketing}"
         encoded = device.context_cache.get(key)
         if encoded is None:
             context: dict[str, Any] = {
-                "ip": device.ip,
+                "ip": ip,
                 "user_agent": device.user_agent,
                 "locale": device.locale,
                 "timezone_offset_minutes": device.offset_minutes,
@@ -757,6 +784,7 @@ class _Emitter:
         if person is not None and device.device_id in person.opt_out_devices:
             opt_out_ms = person.opt_out_ms
         default_consent = "given" if device.sends_consent else "absent"
+        ip = self.world.session_ip(rng, person, device)
         platform = device.platform
         is_app = platform != "web"
         device_id = device.device_id
@@ -777,7 +805,7 @@ class _Emitter:
             event_id = _uuid(rng)
             ts_text = _fmt_ms(true_ms + skew, offset, suffix)
             properties_json = properties if type(properties) is str else _encode(properties)
-            context_json = self._context_json(device, consent, marketing)
+            context_json = self._context_json(device, ip, consent, marketing)
             if is_app:
                 head = (
                     f'{{"event_id":"{event_id}","event_name":"{name}",'
@@ -1906,7 +1934,7 @@ def _write_truth(
                 "bot_kind": device.bot_kind if device is not None else "",
                 "platform": "|".join(sorted(platforms_seen[device_id])),
                 "user_agent": device.user_agent if device is not None else "",
-                "ip": device.ip if device is not None else "",
+                "ips": "|".join(sorted(device.ips_used)) if device is not None else "",
             }
         )
     devices_frame = pd.DataFrame(
@@ -1921,7 +1949,7 @@ def _write_truth(
             "bot_kind",
             "platform",
             "user_agent",
-            "ip",
+            "ips",
         ],
     )
     _write_csv(truth_dir / "devices.csv", devices_frame)
@@ -2043,7 +2071,8 @@ def _write_truth(
         "consent_false_events": int((~events["consent_analytics"]).sum()),
         "after_opt_out_events": int(events["is_after_opt_out"].sum()),
         "bot_events": int(events["is_bot"].sum()),
-        "sessions": len(sessions_out),
+        "sessions": int((~sessions_out["is_bot"]).sum()),  # people's, as in fct_sessions
+        "bot_sessions": int(sessions_out["is_bot"].sum()),
         "devices": len(devices_frame),
         "shared_devices": int(devices_frame["is_shared"].sum()),
         "persons": len(world.persons),

@@ -33,9 +33,16 @@ class BuiltWarehouse:
             return connection.execute(sql).df()
 
 
-def run_dbt(args: list[str], events: Path, warehouse: Path, check: bool = True):
+def run_dbt(
+    args: list[str],
+    events: Path,
+    warehouse: Path,
+    check: bool = True,
+    env_overrides: dict[str, str] | None = None,
+):
     env = project.dbt_environment(events_path=events, warehouse=warehouse)
     env.setdefault(project.PII_SALT_ENV, TEST_PII_SALT)
+    env.update(env_overrides or {})
     env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
     env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")
     completed = subprocess.run(

@@ -20,6 +20,7 @@ def _utc(series: pd.Series) -> pd.Series:
 
 def _sessions_match_truth(built) -> None:
     truth = pd.read_csv(built.truth / "sessions.csv", dtype={"device_id": str})
+    truth = truth[~truth["is_bot"]].drop(columns="is_bot")  # no behavioural mart has bots
     truth["session_start_at"] = _utc(truth["session_start_at"])
     truth["session_end_at"] = _utc(truth["session_end_at"])
     marts = built.query(
@@ -150,15 +151,57 @@ def test_not_utf8_file_fails_naming_it(tmp_path):
 def test_events_without_consent_counted_not_analysed(built_jsonl):
     truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
     without_consent = set(truth.loc[~truth["consent_analytics"], "event_id"])
+    after_opt_out = truth["consent_analytics"] & truth["is_after_opt_out"]
     assert without_consent, "the generated data has opt-outs"
+    assert after_opt_out.any(), "some devices keep sending consent after their person's opt-out"
     counted = built_jsonl.query(
-        "select sum(events_without_consent) as n, sum(events) as total"
+        "select sum(events_without_consent) as n, sum(events) as total,"
+        " sum(consented_events_after_opt_out) as after_opt_out, sum(analysed_events) as analysed"
         " from main_marts.fct_daily_consent"
     )
     assert int(counted["n"][0]) == len(without_consent)
     assert int(counted["total"][0]) == len(truth)
+    assert int(counted["after_opt_out"][0]) == int(after_opt_out.sum())
+    assert int(counted["analysed"][0]) == int(truth["is_analysed"].sum())
     sessionized = built_jsonl.query("select event_id from main_intermediate.int_events_sessionized")
     assert without_consent.isdisjoint(sessionized["event_id"])
+
+
+def test_fct_events_is_exactly_the_analysed_human_events(built_jsonl):
+    """Valid, first copy, consented, before the person's opt-out, not a bot: per the truth."""
+    truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
+    expected = truth[truth["is_analysed"] & ~truth["is_bot"]]
+    marts = built_jsonl.query(
+        "select event_id, event_at, device_id, session_index from main_marts.fct_events"
+    )
+    assert len(marts) == len(expected)
+    merged = expected.merge(marts, on="event_id", how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(10)
+    assert (merged["device_id_x"] == merged["device_id_y"]).all()
+    assert (_utc(merged["event_at_x"]) == _utc(merged["event_at_y"])).all()
+    assert (merged["session_index_x"].astype(int) == merged["session_index_y"]).all()
+
+
+def test_no_bot_or_unanalysed_event_in_any_mart(built_jsonl):
+    truth = pd.read_parquet(built_jsonl.truth / "events.parquet")
+    devices = pd.read_csv(built_jsonl.truth / "devices.csv", keep_default_na=False, dtype=str)
+    bots = set(devices.loc[devices["is_bot"] == "True", "device_id"])
+    excluded = set(truth.loc[~truth["is_analysed"], "event_id"])
+    assert bots and excluded
+    for relation in ("fct_events", "fct_sessions"):
+        device_ids = set(built_jsonl.query(f"select device_id from main_marts.{relation}")["device_id"])
+        assert bots.isdisjoint(device_ids), relation
+    session_events = built_jsonl.query(
+        "select first_event_id as event_id from main_marts.fct_sessions"
+        " union all select last_event_id from main_marts.fct_sessions"
+        " union all select event_id from main_marts.fct_events"
+    )
+    assert excluded.isdisjoint(session_events["event_id"])
+    persons = built_jsonl.query(
+        "select person_id from main_marts.dim_persons"
+        " where person_id in (select person_id from main_marts.dim_devices where is_bot)"
+    )
+    assert persons.empty
 
 
 def test_summary_reads_the_warehouse_like_a_bi_tool(built_jsonl):

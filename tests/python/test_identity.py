@@ -6,12 +6,21 @@ import pytest
 
 from behavioral_analytics.scoring import score
 
+from .conftest import build
+
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def scores(built_jsonl):
-    return score(built_jsonl.warehouse, built_jsonl.truth)
+def larger(tmp_path_factory):
+    """More persons (and households) than the shared fixture: links need numbers."""
+    return build(tmp_path_factory.mktemp("identity"), persons=600, days=7, seed=3)
+
+
+@pytest.fixture(scope="module", params=["built_jsonl", "larger"])
+def scores(request):
+    built = request.getfixturevalue(request.param)
+    return score(built.warehouse, built.truth)
 
 
 def test_deterministic_stitching_precision_and_recall(scores):
@@ -30,6 +39,23 @@ def test_shared_devices_detected_and_not_merged(scores, built_jsonl):
         " where is_shared and (person_id is not null or stitched_user_id is not null)"
     )
     assert int(merged["n"][0]) == 0
+
+
+def test_probabilistic_links_precision_at_the_default_threshold(scores):
+    links = scores["links"]
+    assert links.predicted >= 3, links
+    assert links.precision >= 0.9, links
+    # precision first: a device seen only at home could be a housemate's, so only
+    # strong evidence links and recall is partial by design
+    assert links.recall >= 0.1, links
+
+
+def test_links_stay_apart_from_the_deterministic_person(built_jsonl):
+    mixed = built_jsonl.query(
+        "select count(*) as n from main_marts.dim_devices"
+        " where is_linked and (stitched_user_id is not null or person_id = linked_person_id)"
+    )
+    assert int(mixed["n"][0]) == 0
 
 
 def test_bot_precision_and_recall(scores):

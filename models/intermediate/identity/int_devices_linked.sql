@@ -2,6 +2,7 @@
 {%- set max_devices_per_ip = var('behavior__link_max_devices_per_ip') -%}
 {%- set weights = var('behavior__link_evidence_weights') -%}
 {%- set min_score = var('behavior__link_min_score') -%}
+{%- set max_concurrent = var('behavior__link_max_concurrent_sessions') -%}
 
 -- Probabilistic linking: a device nobody ever identified on is linked to a
 -- known person from circumstantial evidence. The link lives in its own
@@ -56,6 +57,20 @@ address_crowds as (
         count(distinct device_addresses.device_id) as device_count
     from device_addresses
     group by 1
+
+),
+
+-- one person uses one device at a time: sessions that overlap in time on a
+-- candidate and on a person's device count against the link
+session_spans as (
+
+    select
+        events_sessionized.device_id,
+        events_sessionized.session_id,
+        min({{ behavioral_analytics.epoch_microseconds('events_sessionized.event_at') }}) as started_us,
+        max({{ behavioral_analytics.epoch_microseconds('events_sessionized.event_at') }}) as ended_us
+    from events_sessionized
+    group by 1, 2
 
 ),
 
@@ -130,9 +145,8 @@ pairs as (
         case
             when candidates.ip_hash = anchors.ip_hash
                 and address_crowds.device_count <= {{ max_devices_per_ip }}
-                then 1
-            else 0
-        end as shares_exact_ip,
+                then candidates.ip_hash
+        end as shared_ip_hash,
         case when candidates.locale = anchors.locale then 1 else 0 end as shares_locale,
         case when candidates.user_agent_family = anchors.user_agent_family then 1 else 0 end
             as shares_user_agent_family
@@ -146,13 +160,33 @@ pairs as (
 
 ),
 
+concurrency as (
+
+    select
+        candidate_pairs.device_id,
+        candidate_pairs.person_id,
+        count(distinct candidate_spans.session_id) as concurrent_sessions
+    from (select distinct pairs.device_id, pairs.person_id from pairs) as candidate_pairs
+    inner join session_spans as candidate_spans
+        on candidate_pairs.device_id = candidate_spans.device_id
+    inner join devices as person_devices
+        on candidate_pairs.person_id = person_devices.person_id
+    inner join session_spans as person_spans
+        on person_devices.device_id = person_spans.device_id
+            and candidate_spans.started_us <= person_spans.ended_us
+            and person_spans.started_us <= candidate_spans.ended_us
+    where person_devices.device_id in (select anchors.device_id from anchors)
+    group by 1, 2
+
+),
+
 evidence as (
 
     select
         pairs.device_id,
         pairs.person_id,
         max(pairs.stitched_user_id) as linked_user_id,
-        max(pairs.shares_exact_ip) = 1 as shares_exact_ip,
+        count(distinct pairs.shared_ip_hash) as shared_ip_count,
         true as shares_ip_network,
         max(pairs.shares_locale) = 1 as shares_locale,
         max(pairs.shares_user_agent_family) = 1 as shares_user_agent_family
@@ -161,20 +195,40 @@ evidence as (
 
 ),
 
-strengths as (
+evidence_with_conflicts as (
 
     select
         evidence.*,
-        least(
+        coalesce(concurrency.concurrent_sessions, 0) as concurrent_sessions
+    from evidence
+    left join concurrency
+        on evidence.device_id = concurrency.device_id
+            and evidence.person_id = concurrency.person_id
+
+),
+
+strengths as (
+
+    select
+        evidence_with_conflicts.*,
+        case when evidence_with_conflicts.concurrent_sessions > {{ max_concurrent }} then 0 else 1 end
+        * least(
             1.0,
             case
-                when evidence.shares_exact_ip then {{ weights.exact_ip }}
+                when evidence_with_conflicts.shared_ip_count >= 1 then {{ weights.exact_ip }}
                 else {{ weights.ip_network }}
             end
-            + case when evidence.shares_locale then {{ weights.locale }} else 0 end
-            + case when evidence.shares_user_agent_family then {{ weights.user_agent_family }} else 0 end
+            + case
+                when evidence_with_conflicts.shared_ip_count >= 2 then {{ weights.second_exact_ip }}
+                else 0
+            end
+            + case when evidence_with_conflicts.shares_locale then {{ weights.locale }} else 0 end
+            + case
+                when evidence_with_conflicts.shares_user_agent_family then {{ weights.user_agent_family }}
+                else 0
+            end
         ) as link_strength
-    from evidence
+    from evidence_with_conflicts
 
 ),
 
@@ -186,7 +240,7 @@ scored as (
         count(*) over (partition by strengths.device_id) as link_candidate_count,
         strengths.link_strength
         * strengths.link_strength
-        / sum(strengths.link_strength) over (partition by strengths.device_id) as link_score,
+        / nullif(sum(strengths.link_strength) over (partition by strengths.device_id), 0) as link_score,
         row_number() over (
             partition by strengths.device_id
             order by strengths.link_strength desc, strengths.person_id
@@ -201,13 +255,15 @@ final as (
         scored.device_id,
         scored.person_id as linked_person_id,
         scored.linked_user_id,
-        cast(scored.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
-        scored.link_score >= {{ min_score }} as is_linked,
+        cast(round(coalesce(scored.link_score, 0), 4) as {{ behavioral_analytics.type_double() }}) as link_score,
+        round(coalesce(scored.link_score, 0), 4) >= {{ min_score }} as is_linked,
         cast(scored.link_candidate_count as {{ dbt.type_int() }}) as link_candidate_count,
-        scored.shares_exact_ip as link_shares_exact_ip,
+        scored.shared_ip_count >= 1 as link_shares_exact_ip,
+        cast(scored.shared_ip_count as {{ dbt.type_int() }}) as link_shared_ip_count,
         scored.shares_ip_network as link_shares_ip_network,
         scored.shares_locale as link_shares_locale,
-        scored.shares_user_agent_family as link_shares_user_agent_family
+        scored.shares_user_agent_family as link_shares_user_agent_family,
+        cast(scored.concurrent_sessions as {{ dbt.type_int() }}) as link_concurrent_sessions
     from scored
     where scored.candidate_rank = 1
 

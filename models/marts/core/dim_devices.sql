@@ -64,9 +64,11 @@ final as (
         coalesce(devices_linked.is_linked, false) as is_linked,
         devices_linked.link_candidate_count,
         devices_linked.link_shares_exact_ip,
+        devices_linked.link_shared_ip_count,
         devices_linked.link_shares_ip_network,
         devices_linked.link_shares_locale,
         devices_linked.link_shares_user_agent_family,
+        devices_linked.link_concurrent_sessions,
 
         -- non-human traffic
         devices_profiled.is_bot,
