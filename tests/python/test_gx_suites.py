@@ -19,6 +19,7 @@ def test_committed_suites_name_their_relation():
         "staging_quarantine",
         "marts_sessions",
         "marts_reconciliation",
+        "marts_events",
     }
     assert all(suite.meta.get("relation") for suite in suites)
 
@@ -57,3 +58,20 @@ def test_broken_mart_fails_naming_suite_column_expectation(built_jsonl, tmp_path
     assert pages, "no validation page in the data docs"
     page = max(pages, key=lambda path: path.stat().st_mtime).read_text()
     assert "Failed" in page and "duration_seconds" in page and "-5.0" in page
+
+
+def test_leaked_email_fails_the_events_suite(built_jsonl, tmp_path):
+    # same file name: views inside the warehouse name its catalog
+    leaked = tmp_path / built_jsonl.warehouse.name
+    shutil.copy(built_jsonl.warehouse, leaked)
+    with duckdb.connect(str(leaked)) as connection:
+        connection.execute(
+            """
+            update main_marts.fct_events set properties = '{"email": "ann@example.com"}'
+            where event_id in (select event_id from main_marts.fct_events limit 2)
+            """
+        )
+    (result,) = validate_warehouse(leaked, suites=["marts_events"], build_docs=False)
+    assert not result.success
+    described = [failure.describe() for failure in result.failures]
+    assert any("properties" in text and "not_match_regex" in text for text in described)
