@@ -66,4 +66,5 @@ final as (
 
 )
 
-select * from final
+-- every staged column passes through
+select * from final  -- noqa: AM04

@@ -52,4 +52,5 @@ enriched as (
 
 )
 
-select * from enriched
+-- every staged column passes through
+select * from enriched  -- noqa: AM04

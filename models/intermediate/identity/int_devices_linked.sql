@@ -160,13 +160,22 @@ pairs as (
 
 ),
 
+candidate_pairs as (
+
+    select distinct
+        pairs.device_id,
+        pairs.person_id
+    from pairs
+
+),
+
 concurrency as (
 
     select
         candidate_pairs.device_id,
         candidate_pairs.person_id,
         count(distinct candidate_spans.session_id) as concurrent_sessions
-    from (select distinct pairs.device_id, pairs.person_id from pairs) as candidate_pairs
+    from candidate_pairs
     inner join session_spans as candidate_spans
         on candidate_pairs.device_id = candidate_spans.device_id
     inner join devices as person_devices
@@ -174,7 +183,7 @@ concurrency as (
     inner join session_spans as person_spans
         on person_devices.device_id = person_spans.device_id
             and candidate_spans.started_us <= person_spans.ended_us
-            and person_spans.started_us <= candidate_spans.ended_us
+            and candidate_spans.ended_us >= person_spans.started_us
     where person_devices.device_id in (select anchors.device_id from anchors)
     group by 1, 2
 
@@ -243,7 +252,7 @@ scored as (
         / nullif(sum(strengths.link_strength) over (partition by strengths.device_id), 0) as link_score,
         row_number() over (
             partition by strengths.device_id
-            order by strengths.link_strength desc, strengths.person_id
+            order by strengths.link_strength desc, strengths.person_id asc
         ) as candidate_rank
     from strengths
 

@@ -35,24 +35,24 @@ parsed as (
         user_agents.user_agent,
         case
             when 1 = 0 then null
-            {%- for rule in family_rules %}
-            when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
-                then '{{ rule[2] }}'
+            {% for rule in family_rules -%}
+                when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
+                    then '{{ rule[2] }}'
             {%- endfor %}
             else 'Other'
         end as user_agent_family,
         case
             when 1 = 0 then null
-            {%- for rule in family_rules if rule[3] %}
-            when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
-                then {{ behavioral_analytics.regex_extract('user_agents.user_agent', rule[3]) }}
+            {% for rule in family_rules if rule[3] -%}
+                when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
+                    then {{ behavioral_analytics.regex_extract('user_agents.user_agent', rule[3]) }}
             {%- endfor %}
         end as user_agent_version,
         case
             when 1 = 0 then null
-            {%- for rule in class_rules %}
-            when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
-                then '{{ rule[2] }}'
+            {% for rule in class_rules -%}
+                when {{ behavioral_analytics.regex_contains('user_agents.user_agent', "'" ~ rule[1] ~ "'") }}
+                    then '{{ rule[2] }}'
             {%- endfor %}
             else 'other'
         end as device_class
