@@ -113,3 +113,19 @@
 {% macro spark__type_double() -%}
     double
 {%- endmacro %}
+
+
+{% macro run_started_at_timestamp() -%}
+    {#- When this dbt invocation started (UTC), as a timestamp: marks the rows a
+        run wrote, so the next model's increment knows where to start. -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{% macro loaded_since_last_run(relation_alias, this_relation) -%}
+    {#- Rows of an upstream increment that this model has not taken in yet. -#}
+    {{ relation_alias }}._loaded_at > (
+        select coalesce(max(already.{{ adapter.quote('_loaded_at') }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this_relation }} as already
+    )
+{%- endmacro %}

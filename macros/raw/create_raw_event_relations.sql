@@ -1,7 +1,15 @@
 {#
-    Exposes the raw event files as the relation behind the `tracker` source
-    (`<behavior__raw_schema>.event_lines`): one row per line read, nothing
-    filtered, so that staging can account for every line.
+    Exposes the raw event files as the relations behind the `tracker` source,
+    one row per line read, nothing filtered, so that staging can account for
+    every line:
+    - `<behavior__raw_schema>.event_lines`: every file (a lazy view);
+    - `<behavior__raw_schema>.event_lines_pending`: the files this run loads.
+      On a first build or with --full-refresh, every file. Otherwise the files
+      staging has not loaded yet whose received date is at most
+      `behavior__incremental_lookback_days` before the latest loaded one
+      (received dates after today do not count, so one future-dated folder
+      cannot stall loads). An
+      unloaded file older than that is left out and named in a warning.
     Runs as an on-run-start hook.
 #}
 {% macro create_raw_event_relations() %}
@@ -22,28 +30,126 @@
     {%- endif -%}
     {%- set root = behavioral_analytics.events_root() -%}
     {%- set schema = var('behavior__raw_schema') -%}
-    {%- set found = run_query(behavioral_analytics.duckdb__count_raw_files(root)) -%}
-    {%- set counts = found.rows[0] -%}
-    {%- set selects = [] -%}
-    {%- set has_jsonl = counts['jsonl_files'] + counts['jsonl_gz_files'] > 0 -%}
-    {%- if has_jsonl -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_jsonl_lines(root, counts['jsonl_files'] > 0, counts['jsonl_gz_files'] > 0)) -%}
-    {%- endif -%}
-    {%- if counts['parquet_files'] > 0 -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_parquet_rows(root)) -%}
-    {%- endif -%}
-    {%- if counts['csv_files'] > 0 -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_csv_rows(root)) -%}
-    {%- endif -%}
-    {%- if selects | length == 0 -%}
-        {%- do log("behavioral_analytics: no event files (.jsonl, .jsonl.gz, .parquet, .csv) under '" ~ root ~ "'; set BEHAVIOR_EVENTS_PATH or the var behavior__events_path. The raw relation is empty.", info=true) -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_no_lines()) -%}
+    {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, none) -%}
+    {%- set pending = behavioral_analytics.duckdb__pending_raw_files(root) -%}
+    {%- if pending is none -%}
+        {%- set pending_files = all_files -%}
+    {%- else -%}
+        {%- set pending_files = behavioral_analytics.duckdb__raw_file_sources(root, pending) -%}
     {%- endif -%}
     create schema if not exists {{ schema }};
     create or replace view {{ schema }}.event_lines as
+    {{ behavioral_analytics.duckdb__select_raw_lines(root, all_files, true) }};
+    create or replace view {{ schema }}.event_lines_pending as
+    {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false) }}
+{% endmacro %}
+
+
+{% macro duckdb__pending_raw_files(root) %}
+    {#- The files (paths) this run loads, or none for every file. -#}
+    {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
+    {%- if flags.FULL_REFRESH or node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set loaded = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if loaded is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set lookback = var('behavior__incremental_lookback_days') | int -%}
+    {%- set query -%}
+        with
+        loaded_files as (
+            select distinct file_name from {{ loaded }}
+        ),
+        -- received dates after today (a broken clock) do not move the mark
+        high_water_mark as (
+            select max(received_date) as received_date
+            from {{ loaded }}
+            where received_date <= current_date
+        ),
+        on_disk as (
+            select
+                file as file_path,
+                substr(file, {{ root | length + 2 }}) as file_name,
+                try_cast(regexp_extract(file, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date
+            from glob('{{ root }}/**')
+            where file like '%.jsonl' or file like '%.jsonl.gz' or file like '%.parquet' or file like '%.csv'
+        )
+        select
+            on_disk.file_path,
+            on_disk.received_date is null
+            or high_water_mark.received_date is null
+            or on_disk.received_date >= high_water_mark.received_date - {{ lookback }} as is_within_lookback
+        from on_disk
+        cross join high_water_mark
+        where on_disk.file_name not in (select loaded_files.file_name from loaded_files)
+        order by on_disk.file_path
+    {%- endset -%}
+    {%- set rows = run_query(query).rows -%}
+    {%- set pending = [] -%}
+    {%- set skipped = [] -%}
+    {%- for row in rows -%}
+        {%- if row[1] -%}
+            {%- do pending.append(row[0]) -%}
+        {%- else -%}
+            {%- do skipped.append(row[0]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if skipped | length > 0 -%}
+        {%- do log("behavioral_analytics: WARNING " ~ skipped | length ~ " unloaded file(s) are older than behavior__incremental_lookback_days (" ~ lookback ~ ") before the latest loaded received date and are not loaded; run with --full-refresh (or a larger lookback) to take them in: " ~ skipped[:20] | join(', '), info=true) -%}
+    {%- endif -%}
+    {%- do log("behavioral_analytics: incremental load of " ~ pending | length ~ " new file(s)", info=true) -%}
+    {{ return(pending) }}
+{% endmacro %}
+
+
+{% macro duckdb__raw_file_sources(root, files) %}
+    {#- What each reader reads: the folder's globs (files is none) or an
+        explicit list of paths. Returns a dict format -> SQL path argument,
+        only for the formats that have files. -#}
+    {%- set sources = {} -%}
+    {%- if files is none -%}
+        {%- set counts = run_query(behavioral_analytics.duckdb__count_raw_files(root)).rows[0] -%}
+        {%- if counts['jsonl_files'] > 0 -%}{%- do sources.update({'jsonl': "'" ~ root ~ "/**/*.jsonl'"}) -%}{%- endif -%}
+        {%- if counts['jsonl_gz_files'] > 0 -%}{%- do sources.update({'jsonl_gz': "'" ~ root ~ "/**/*.jsonl.gz'"}) -%}{%- endif -%}
+        {%- if counts['parquet_files'] > 0 -%}{%- do sources.update({'parquet': "'" ~ root ~ "/**/*.parquet'"}) -%}{%- endif -%}
+        {%- if counts['csv_files'] > 0 -%}{%- do sources.update({'csv': "'" ~ root ~ "/**/*.csv'"}) -%}{%- endif -%}
+    {%- else -%}
+        {%- for kind, suffix in [('jsonl_gz', '.jsonl.gz'), ('jsonl', '.jsonl'), ('parquet', '.parquet'), ('csv', '.csv')] -%}
+            {%- set chosen = [] -%}
+            {%- for file in files if file.endswith(suffix) -%}
+                {%- do chosen.append("'" ~ file | replace("'", "''") ~ "'") -%}
+            {%- endfor -%}
+            {%- if chosen | length > 0 -%}
+                {%- do sources.update({kind: '[' ~ chosen | join(', ') ~ ']'}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(sources) }}
+{% endmacro %}
+
+
+{% macro duckdb__select_raw_lines(root, sources, warn_when_empty) %}
+    {%- set selects = [] -%}
+    {%- set has_jsonl = 'jsonl' in sources or 'jsonl_gz' in sources -%}
+    {%- if has_jsonl -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_jsonl_lines()) -%}
+    {%- endif -%}
+    {%- if 'parquet' in sources -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_parquet_rows(sources['parquet'])) -%}
+    {%- endif -%}
+    {%- if 'csv' in sources -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_csv_rows(sources['csv'])) -%}
+    {%- endif -%}
+    {%- if selects | length == 0 -%}
+        {%- if warn_when_empty -%}
+            {%- do log("behavioral_analytics: no event files (.jsonl, .jsonl.gz, .parquet, .csv) under '" ~ root ~ "'; set BEHAVIOR_EVENTS_PATH or the var behavior__events_path. The raw relation is empty.", info=true) -%}
+        {%- endif -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_no_lines()) -%}
+    {%- endif -%}
     with
     {% if has_jsonl -%}
-    {{ behavioral_analytics.duckdb__jsonl_files_cte(root, counts['jsonl_files'] > 0, counts['jsonl_gz_files'] > 0) }}
+    {{ behavioral_analytics.duckdb__jsonl_files_cte(sources.get('jsonl'), sources.get('jsonl_gz')) }}
     {%- endif %}
     lines as (
         {{ selects | join('\n        union all\n') }}
@@ -79,7 +185,7 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_jsonl_lines(root, has_plain, has_gzip) %}
+{% macro duckdb__select_jsonl_lines() %}
     {#- read_text cannot decompress: .gz files go through read_blob and the
         behavior_gunzip function of the project's dbt-duckdb plugin. The split
         is materialized so that each file is read and decompressed once. -#}
@@ -101,24 +207,24 @@
 {% endmacro %}
 
 
-{% macro duckdb__jsonl_files_cte(root, has_plain, has_gzip) %}
+{% macro duckdb__jsonl_files_cte(plain_files, gzip_files) %}
     jsonl_files as materialized (
-        {%- if has_plain %}
+        {%- if plain_files %}
         select filename as file_path, string_split(content, chr(10)) as lines
-        from read_text('{{ root }}/**/*.jsonl')
+        from read_text({{ plain_files }})
         {%- endif %}
-        {%- if has_plain and has_gzip %}
+        {%- if plain_files and gzip_files %}
         union all
         {%- endif %}
-        {%- if has_gzip %}
+        {%- if gzip_files %}
         select filename as file_path, string_split(behavior_gunzip(content, filename), chr(10)) as lines
-        from read_blob('{{ root }}/**/*.jsonl.gz')
+        from read_blob({{ gzip_files }})
         {%- endif %}
     ),
 {% endmacro %}
 
 
-{% macro duckdb__select_parquet_rows(root) %}
+{% macro duckdb__select_parquet_rows(files) %}
     {#- Each row becomes its JSON text, so that one parser validates every format. -#}
         select
             parquet_rows.filename as file_path,
@@ -128,13 +234,13 @@
                 to_json(parquet_rows), '{"filename": null, "file_row_number": null}'
             )::varchar as raw_line
         from read_parquet(
-            '{{ root }}/**/*.parquet',
+            {{ files }},
             filename = true, file_row_number = true, union_by_name = true, hive_partitioning = false
         ) as parquet_rows
 {% endmacro %}
 
 
-{% macro duckdb__select_csv_rows(root) %}
+{% macro duckdb__select_csv_rows(files) %}
     {#- line_number is the CSV line: the header is line 1. -#}
         select
             csv_rows.filename as file_path,
@@ -146,7 +252,7 @@
         from (
             select *
             from read_csv(
-                '{{ root }}/**/*.csv',
+                {{ files }},
                 header = true, all_varchar = true, filename = true, union_by_name = true,
                 hive_partitioning = false
             ) with ordinality

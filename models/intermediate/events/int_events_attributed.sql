@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- Every valid, first-received event with its person and whether it may be
 -- analysed: the contract excludes an event without analytics consent, and an
 -- opt-out propagates (from a person's first event without consent on,

@@ -1,3 +1,14 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(
+        'select * from ' ~ ref('int_events_attributed') ~ ' where is_analysed',
+        ['event_id', 'event_at', 'received_at', 'person_id', 'person_user_id', 'event_name']
+    ) }}",
+    post_hook="{{ behavioral_analytics.device_increment_cleanup() }}",
+) }}
+
 {%- set timeout_us = var('behavior__session_timeout_minutes') * 60 * 1000000 -%}
 {%- set max_length_minutes = var('behavior__session_max_length_minutes') -%}
 {%- set ending_events = var('behavior__session_ending_events') -%}
@@ -17,6 +28,8 @@ events as (
 
     select * from events_attributed
     where is_analysed
+        -- incremental: only the devices whose analysed events changed, whole
+        and {{ behavioral_analytics.device_increment_filter('device_id') }}
 
 ),
 

@@ -22,7 +22,7 @@ shapes as (
         event_shapes.event_name,
         event_shapes.field_signature,
         event_shapes.properties_signature,
-        count(*) as line_count
+        sum(event_shapes.line_count) as line_count
     from event_shapes
     group by 1, 2, 3, 4, 5, 6
 

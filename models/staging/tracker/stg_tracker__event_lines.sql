@@ -1,4 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['file_name', 'line_number'],
+    on_schema_change='fail',
+) }}
 
 {%- set platforms = var('behavior__platforms') -%}
 {%- set pii_property_keys = var('behavior__pii_property_keys') -%}
@@ -6,9 +11,10 @@
 
 with
 
+-- the files this run loads: all of them on a full build, else the new ones
 source as (
 
-    select * from {{ source('tracker', 'event_lines') }}
+    select * from {{ source('tracker', 'event_lines_pending') }}
 
 ),
 
@@ -325,21 +331,57 @@ final as (
 
 ),
 
+{% if is_incremental() -%}
+-- copies of the new lines' events loaded before: numbered again together
+-- (a late file can hold an earlier copy)
+{%- set carried = adapter.get_columns_in_relation(this)
+    | map(attribute='name')
+    | reject('in', ['copy_number', 'copies_received', '_loaded_at'])
+    | list %}
+earlier_copies as (
+
+    select
+        {%- for column in carried %}
+        loaded.{{ adapter.quote(column) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as loaded
+    where loaded.is_valid
+        and loaded.event_id in (select final.event_id from final where final.is_valid)
+
+),
+
+lines as (
+
+    select * from final
+    union all
+    select * from earlier_copies
+
+),
+{%- else %}
+lines as (
+
+    select * from final
+
+),
+{%- endif %}
+
 -- the same event_id again is a retry: the first received valid copy wins
 numbered as (
 
     select
-        final.*,
-        case when final.is_valid then
+        lines.*,
+        case when lines.is_valid then
                 row_number() over (
-                    partition by final.is_valid, final.event_id
-                    order by final.received_at, final.file_name, final.line_number
+                    partition by lines.is_valid, lines.event_id
+                    order by lines.received_at, lines.file_name, lines.line_number
                 )
         end as copy_number,
-        case when final.is_valid then
-                count(*) over (partition by final.is_valid, final.event_id)
-        end as copies_received
-    from final
+        case when lines.is_valid then
+                count(*) over (partition by lines.is_valid, lines.event_id)
+        end as copies_received,
+        -- the run that (re)wrote the row: downstream increments start here
+        {{ behavioral_analytics.run_started_at_timestamp() }} as _loaded_at
+    from lines
 
 )
 

@@ -1,11 +1,18 @@
--- A view on purpose: the schema-drift tests read the files as they are now,
--- even when `dbt test` runs without a rebuild.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='file_name',
+    on_schema_change='fail',
+) }}
+
+-- Files never change once received: each file's shapes are read once, when
+-- the file is loaded.
 
 with
 
 source as (
 
-    select * from {{ source('tracker', 'event_lines') }}
+    select * from {{ source('tracker', 'event_lines_pending') }}
 
 ),
 
@@ -52,6 +59,23 @@ shaped as (
     from objects
     where objects.object_text is not null
 
+),
+
+-- lines with the same shape are kept once, with their count
+grouped as (
+
+    select
+        shaped.file_name,
+        shaped.file_format,
+        shaped.received_date,
+        shaped.event_name,
+        shaped.field_signature,
+        shaped.properties_signature,
+        count(*) as line_count,
+        min(shaped.line_number) as first_line_number
+    from shaped
+    group by 1, 2, 3, 4, 5, 6
+
 )
 
-select * from shaped
+select * from grouped

@@ -1,4 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='event_id',
+    on_schema_change='fail',
+) }}
 
 with
 
@@ -18,6 +23,10 @@ first_copies as (
 
     select * from event_lines
     where is_valid and copy_number = 1
+        {%- if is_incremental() %}
+        -- the events whose lines this run (re)numbered: new, or a new first copy
+        and {{ behavioral_analytics.loaded_since_last_run('event_lines', this) }}
+        {%- endif %}
 
 ),
 
@@ -66,7 +75,8 @@ renamed as (
         first_copies.copies_received - 1 as duplicates_received,
         first_copies.file_name,
         first_copies.line_number,
-        first_copies.received_date
+        first_copies.received_date,
+        first_copies._loaded_at
 
     from first_copies
 
