@@ -41,7 +41,7 @@ def run_dbt(
     env_overrides: dict[str, str] | None = None,
 ):
     env = project.dbt_environment(events_path=events, warehouse=warehouse)
-    env.setdefault(project.PII_SALT_ENV, TEST_PII_SALT)
+    env[project.PII_SALT_ENV] = TEST_PII_SALT  # test warehouses use the known test salt
     env.update(env_overrides or {})
     env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
     env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")
