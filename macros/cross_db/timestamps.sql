@@ -124,7 +124,7 @@
 
 {% macro loaded_since_last_run(relation_alias, this_relation) -%}
     {#- Rows of an upstream increment that this model has not taken in yet. -#}
-    {{ relation_alias }}._loaded_at > (
+    {{ relation_alias ~ '.' if relation_alias }}_loaded_at > (
         select coalesce(max(already.{{ adapter.quote('_loaded_at') }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
         from {{ this_relation }} as already
     )

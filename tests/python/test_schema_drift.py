@@ -1,4 +1,4 @@
-"""Schema drift: a drifted file makes `dbt test --select tag:schema_drift` fail by name."""
+"""Schema drift: a drifted file makes the build's `tag:schema_drift` tests fail by name."""
 
 from __future__ import annotations
 
@@ -39,20 +39,24 @@ def test_clean_events_pass_the_drift_tests(clean_build):
     assert "schema drift (vanished_required_field)" not in output
 
 
-def test_drifted_file_fails_naming_event_key_types_and_day(clean_build):
+def test_drifted_file_fails_naming_event_key_types_and_day(clean_build, tmp_path):
     root, warehouse = clean_build
     events = root / "events"
+    drifted = tmp_path / warehouse.name
+    shutil.copy(warehouse, drifted)
     shutil.copytree(FIXTURE, events, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.md"))
     try:
-        # no rebuild: the drift models are views over the files as they are now
+        # the scheduled incremental build loads the new file; its drift tests fail
+        # (the fixture's received date is a few days back: a late delivery)
         code, output = run_dbt(
-            ["test", "--target", "duckdb", "--select", "tag:schema_drift"],
+            ["build", "--target", "duckdb", "--vars", "{behavior__incremental_lookback_days: 30}"],
             events,
-            warehouse,
+            drifted,
             check=False,
         )
     finally:
         (events / "received_date=2026-01-08" / "tracker-v2-0001.jsonl").unlink()
+    assert "incremental load of 1 new file(s)" in output
     assert code != 0
     assert (
         "schema drift (type_change): event 'purchase', key 'properties.revenue', "

@@ -331,6 +331,7 @@ final as (
 
 ),
 
+-- noqa: disable=LT02,LT05,LT09
 {% if is_incremental() -%}
 -- copies of the new lines' events loaded before: numbered again together
 -- (a late file can hold an earlier copy)
@@ -338,15 +339,21 @@ final as (
     | map(attribute='name')
     | reject('in', ['copy_number', 'copies_received', '_loaded_at'])
     | list %}
+new_event_ids as (
+
+    select distinct final.event_id
+    from final
+    where final.is_valid
+
+),
+
 earlier_copies as (
 
-    select
-        {%- for column in carried %}
-        loaded.{{ adapter.quote(column) }}{{ "," if not loop.last }}
-        {%- endfor %}
+    select {% for column in carried %}loaded.{{ adapter.quote(column) }}{{ ", " if not loop.last }}{% endfor %}
     from {{ this }} as loaded
+    inner join new_event_ids
+        on loaded.event_id = new_event_ids.event_id
     where loaded.is_valid
-        and loaded.event_id in (select final.event_id from final where final.is_valid)
 
 ),
 
@@ -364,6 +371,7 @@ lines as (
 
 ),
 {%- endif %}
+-- noqa: enable=all
 
 -- the same event_id again is a retry: the first received valid copy wins
 numbered as (

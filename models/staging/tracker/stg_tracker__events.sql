@@ -22,10 +22,12 @@ event_taxonomy as (
 first_copies as (
 
     select * from event_lines
-    where is_valid and copy_number = 1
-        {%- if is_incremental() %}
-        -- the events whose lines this run (re)numbered: new, or a new first copy
-        and {{ behavioral_analytics.loaded_since_last_run('event_lines', this) }}
+    where
+        is_valid
+        and copy_number = 1
+        {% if is_incremental() -%}
+            -- the events whose lines this run (re)numbered: new, or a new first copy
+            and {{ behavioral_analytics.loaded_since_last_run(none, this) }}
         {%- endif %}
 
 ),
