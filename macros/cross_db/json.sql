@@ -168,3 +168,111 @@
         ) as keys
     ) as keyed
 {%- endmacro %}
+
+
+{#
+    Parse once, read many: `json_parse_paths` reads every path of a JSON
+    document in one parse (DuckDB: a list of JSON values; PostgreSQL: the
+    document as jsonb), then `json_path_text`, `json_path_value` and
+    `json_path_type` read one path of that result without parsing the
+    document again. Pass the same `paths` list to all of them.
+#}
+
+{% macro json_parse_paths(json_column, paths) %}
+    {{ return(adapter.dispatch('json_parse_paths', 'behavioral_analytics')(json_column, paths)) }}
+{% endmacro %}
+
+{% macro default__json_parse_paths(json_column, paths) -%}
+    ({{ json_column }}::jsonb)
+{%- endmacro %}
+
+{% macro duckdb__json_parse_paths(json_column, paths) -%}
+    json_extract({{ json_column }}, [{% for path in paths %}'$.{{ path | join('.') }}'{{ ", " if not loop.last }}{% endfor %}])
+{%- endmacro %}
+
+{% macro spark__json_parse_paths(json_column, paths) -%}
+    {{ json_column }}
+{%- endmacro %}
+
+
+{% macro json_path_text(parsed, paths, path) %}
+    {#- The value at `path` as text (strings unquoted), null when absent or null. -#}
+    {{ return(adapter.dispatch('json_path_text', 'behavioral_analytics')(parsed, paths, path)) }}
+{% endmacro %}
+
+{% macro default__json_path_text(parsed, paths, path) -%}
+    ({{ parsed }} #>> '{ {{- path | join(',') -}} }')
+{%- endmacro %}
+
+{% macro duckdb__json_path_text(parsed, paths, path) -%}
+    json_extract_string({{ parsed }}[{{ paths.index(path) + 1 }}], '$')
+{%- endmacro %}
+
+{% macro spark__json_path_text(parsed, paths, path) -%}
+    get_json_object({{ parsed }}, '$.{{ path | join('.') }}')
+{%- endmacro %}
+
+
+{% macro json_path_value(parsed, paths, path) %}
+    {#- The value at `path` as JSON, null when absent. -#}
+    {{ return(adapter.dispatch('json_path_value', 'behavioral_analytics')(parsed, paths, path)) }}
+{% endmacro %}
+
+{% macro default__json_path_value(parsed, paths, path) -%}
+    ({{ parsed }} #> '{ {{- path | join(',') -}} }')
+{%- endmacro %}
+
+{% macro duckdb__json_path_value(parsed, paths, path) -%}
+    {{ parsed }}[{{ paths.index(path) + 1 }}]
+{%- endmacro %}
+
+
+{% macro json_path_type(parsed, paths, path) %}
+    {#- One of 'string', 'number', 'boolean', 'object', 'array', 'null', or
+        null when the path is absent. -#}
+    {{ return(adapter.dispatch('json_path_type', 'behavioral_analytics')(parsed, paths, path)) }}
+{% endmacro %}
+
+{% macro default__json_path_type(parsed, paths, path) -%}
+    jsonb_typeof({{ parsed }} #> '{ {{- path | join(',') -}} }')
+{%- endmacro %}
+
+{% macro duckdb__json_path_type(parsed, paths, path) -%}
+    case json_type({{ parsed }}[{{ paths.index(path) + 1 }}])
+        when 'VARCHAR' then 'string'
+        when 'BIGINT' then 'number'
+        when 'UBIGINT' then 'number'
+        when 'HUGEINT' then 'number'
+        when 'DOUBLE' then 'number'
+        when 'BOOLEAN' then 'boolean'
+        when 'OBJECT' then 'object'
+        when 'ARRAY' then 'array'
+        when 'NULL' then 'null'
+    end
+{%- endmacro %}
+
+
+{% macro json_object_value(json_value) %}
+    {#- A JSON value that is an object, or a JSON string holding one (as
+        Parquet and CSV carry properties and context), as an object; else null. -#}
+    {{ return(adapter.dispatch('json_object_value', 'behavioral_analytics')(json_value)) }}
+{% endmacro %}
+
+{% macro default__json_object_value(json_value) -%}
+    case
+        when jsonb_typeof({{ json_value }}) = 'object' then {{ json_value }}
+        when jsonb_typeof({{ json_value }}) = 'string'
+            and {{ behavioral_analytics.is_json_object(json_value ~ " #>> '{}'") }}
+            then ({{ json_value }} #>> '{}')::jsonb
+    end
+{%- endmacro %}
+
+{% macro duckdb__json_object_value(json_value) -%}
+    case json_type({{ json_value }})
+        when 'OBJECT' then {{ json_value }}
+        when 'VARCHAR' then
+            case when {{ behavioral_analytics.is_json_object("json_extract_string(" ~ json_value ~ ", '$')") }}
+                then cast(json_extract_string({{ json_value }}, '$') as json)
+            end
+    end
+{%- endmacro %}

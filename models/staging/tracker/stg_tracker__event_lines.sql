@@ -7,6 +7,16 @@
 
 {%- set platforms = var('behavior__platforms') -%}
 {%- set pii_property_keys = var('behavior__pii_property_keys') -%}
+{#- every JSON path read, so each document is parsed once -#}
+{%- set line_paths = [
+    ['event_id'], ['event_name'], ['event_ts'], ['sent_at'], ['received_at'],
+    ['anonymous_id'], ['user_id'], ['platform'], ['schema_version'], ['properties'], ['context'],
+] -%}
+{%- set property_paths = [['revenue'], ['page_path'], ['screen_name'], ['product_id'], ['order_id'], ['currency']] -%}
+{%- set context_paths = [
+    ['ip'], ['user_agent'], ['locale'], ['app_version'], ['timezone_offset_minutes'],
+    ['consent', 'analytics'], ['consent', 'marketing'],
+] -%}
 {%- set future_tolerance_us = var('behavior__future_tolerance_hours') * 3600 * 1000000 -%}
 
 with
@@ -42,31 +52,41 @@ checked as (
 
 ),
 
-extracted as (
+line_values as (
 
     select
         checked.*,
-        {{ behavioral_analytics.json_text('checked.object_text', ['event_id']) }} as event_id_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['event_name']) }} as event_name_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['event_ts']) }} as event_ts_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['sent_at']) }} as sent_at_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['received_at']) }} as received_at_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['anonymous_id']) }} as anonymous_id_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['user_id']) }} as user_id_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['platform']) }} as platform_text,
-        {{ behavioral_analytics.json_text('checked.object_text', ['schema_version']) }} as schema_version_text
+        {{ behavioral_analytics.json_parse_paths('checked.object_text', line_paths) }} as line_parsed
     from checked
     where checked.is_json_object
 
 ),
 
--- Parquet and CSV carry properties and context as JSON strings
+extracted as (
+
+    select
+        line_values.*,
+        {% for path in line_paths if path[0] not in ['properties', 'context'] -%}
+            {{ behavioral_analytics.json_path_text('line_values.line_parsed', line_paths, path) }}
+                as {{ path[0] }}_text,
+        {% endfor -%}
+        -- Parquet and CSV carry properties and context as JSON strings
+        {{ behavioral_analytics.json_object_value(
+            behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['properties'])
+        ) }} as properties,
+        {{ behavioral_analytics.json_object_value(
+            behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['context'])
+        ) }} as context
+    from line_values
+
+),
+
 nested as (
 
     select
         extracted.*,
-        {{ behavioral_analytics.json_object_at('extracted.object_text', 'properties') }} as properties,
-        {{ behavioral_analytics.json_object_at('extracted.object_text', 'context') }} as context
+        {{ behavioral_analytics.json_parse_paths('extracted.properties', property_paths) }} as properties_parsed,
+        {{ behavioral_analytics.json_parse_paths('extracted.context', context_paths) }} as context_parsed
     from extracted
 
 ),
@@ -103,24 +123,24 @@ renamed as (
 
         -- properties
         nested.properties,
-        {{ behavioral_analytics.json_type_of('nested.properties', ['revenue']) }} as revenue_json_type,
-        {{ behavioral_analytics.json_text('nested.properties', ['revenue']) }} as revenue_text,
-        {{ behavioral_analytics.json_text('nested.properties', ['page_path']) }} as page_path,
-        {{ behavioral_analytics.json_text('nested.properties', ['screen_name']) }} as screen_name,
-        {{ behavioral_analytics.json_text('nested.properties', ['product_id']) }} as product_id,
-        {{ behavioral_analytics.json_text('nested.properties', ['order_id']) }} as order_id,
-        {{ behavioral_analytics.json_text('nested.properties', ['currency']) }} as currency,
-
+        {{ behavioral_analytics.json_path_type('nested.properties_parsed', property_paths, ['revenue']) }}
+            as revenue_json_type,
+        {% for path in property_paths -%}
+            {{ behavioral_analytics.json_path_text('nested.properties_parsed', property_paths, path) }}
+                as {{ path[0] ~ ('_text' if path[0] == 'revenue' else '') }},
+        {% endfor %}
         -- context
-        nested.context,
-        {{ behavioral_analytics.json_text('nested.context', ['ip']) }} as ip_address,
-        {{ behavioral_analytics.json_text('nested.context', ['user_agent']) }} as user_agent,
-        {{ behavioral_analytics.json_text('nested.context', ['locale']) }} as locale,
-        {{ behavioral_analytics.json_text('nested.context', ['app_version']) }} as app_version,
-        {{ behavioral_analytics.json_text('nested.context', ['timezone_offset_minutes']) }}
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['ip']) }} as ip_address,
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['user_agent']) }} as user_agent,
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['locale']) }} as locale,
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['app_version']) }}
+            as app_version,
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['timezone_offset_minutes']) }}
             as context_timezone_offset_text,
-        {{ behavioral_analytics.json_text('nested.context', ['consent', 'analytics']) }} as consent_analytics_text,
-        {{ behavioral_analytics.json_text('nested.context', ['consent', 'marketing']) }} as consent_marketing_text
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['consent', 'analytics']) }}
+            as consent_analytics_text,
+        {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['consent', 'marketing']) }}
+            as consent_marketing_text
 
     from nested
 
