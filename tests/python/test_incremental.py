@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -123,3 +124,72 @@ def run_dbt_query(warehouse: Path, sql: str):
 
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return connection.execute(sql).fetchone()[0]
+
+
+def _line(event_id, device, user, at, consent=True, name="page_view", platform="web"):
+    context = {} if consent else {"consent": {"analytics": False, "marketing": False}}
+    record = {
+        "event_id": event_id,
+        "event_name": name,
+        "event_ts": at,
+        "received_at": at,
+        "anonymous_id": device,
+        "user_id": user,
+        "platform": platform,
+        "properties": {"page_path": "/"},
+        "context": context,
+    }
+    return json.dumps(record)
+
+
+def test_a_late_opt_out_reaches_sessions_built_before(tmp_path):
+    """Person u1's laptop is stitched and sessionized first; their phone's batch with
+    the opt-out (earlier in time) arrives a day later: the laptop's events after the
+    opt-out leave fct_events and its session is cut, exactly as a full build says."""
+    laptop = [
+        _line("l1", "laptop", None, "2026-03-02T10:00:00Z"),
+        _line("l2", "laptop", "u1", "2026-03-02T10:10:00Z", name="login"),
+        _line("l3", "laptop", "u1", "2026-03-02T10:20:00Z"),
+        _line("l4", "laptop", "u1", "2026-03-02T10:40:00Z"),
+    ]
+    phone = [
+        _line("p1", "phone", "u1", "2026-03-02T09:50:00Z", platform="ios"),
+        _line("p2", "phone", "u1", "2026-03-02T10:15:00Z", consent=False, platform="ios"),
+    ]
+    incremental_events = tmp_path / "incremental" / "events"
+    full_events = tmp_path / "full" / "events"
+    batches = [("received_date=2026-03-02", "web-0001.jsonl", laptop)]
+    batches.append(("received_date=2026-03-03", "mobile-0001.jsonl", phone))
+    warehouse = tmp_path / "incremental" / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    for folder, name, lines in batches:
+        for events in (incremental_events, full_events):
+            (events / folder).mkdir(parents=True, exist_ok=True)
+            (events / folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if events is full_events:
+            run_dbt(BUILD, incremental_events, warehouse)
+    full = tmp_path / "full" / "warehouse" / "behavior.duckdb"
+    full.parent.mkdir(parents=True)
+    run_dbt(BUILD, full_events, full)
+    analysed = run_dbt_query(
+        warehouse, "select string_agg(event_id, ',' order by event_id) from main_marts.fct_events"
+    )
+    assert analysed == "l1,l2,p1"
+    differences = compare(full, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE)
+    assert not differences, "\n".join(map(str, differences))
+
+
+def test_a_new_model_is_backfilled_alone(daily, tmp_path):
+    """A model added later (here: fct_sessions dropped, as if new) is built from
+    the incremental tables' full history, nothing else rebuilt."""
+    events, warehouse, _ = daily
+    copy = tmp_path / warehouse.name
+    shutil.copy(warehouse, copy)
+    import duckdb
+
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("drop table main_marts.fct_sessions")
+    _, output = run_dbt(["run", "--target", "duckdb", "--select", "fct_sessions"], events, copy)
+    assert "1 of 1 OK" in output
+    differences = compare(warehouse, copy, SCHEMAS)
+    assert not differences, "\n".join(map(str, differences))
