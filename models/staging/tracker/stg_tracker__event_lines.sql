@@ -86,7 +86,10 @@ nested as (
     select
         extracted.*,
         {{ behavioral_analytics.json_parse_paths('extracted.properties', property_paths) }} as properties_parsed,
-        {{ behavioral_analytics.json_parse_paths('extracted.context', context_paths) }} as context_parsed
+        {{ behavioral_analytics.json_parse_paths('extracted.context', context_paths) }} as context_parsed,
+        -- the line's shape, for schema drift (stg_tracker__event_shapes)
+        {{ behavioral_analytics.json_signature('extracted.object_text') }} as field_signature,
+        {{ behavioral_analytics.json_signature('extracted.properties') }} as properties_signature
     from extracted
 
 ),
@@ -140,7 +143,11 @@ renamed as (
         {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['consent', 'analytics']) }}
             as consent_analytics_text,
         {{ behavioral_analytics.json_path_text('nested.context_parsed', context_paths, ['consent', 'marketing']) }}
-            as consent_marketing_text
+            as consent_marketing_text,
+
+        -- shape
+        nested.field_signature,
+        nested.properties_signature
 
     from nested
 
@@ -311,7 +318,11 @@ final as (
         case lower(explained.consent_marketing_text)
             when 'true' then true
             when 'false' then false
-        end as has_marketing_consent
+        end as has_marketing_consent,
+
+        -- shape (JSON objects only)
+        explained.field_signature,
+        explained.properties_signature
 
     from explained
 
@@ -346,7 +357,9 @@ final as (
             cast(null as {{ dbt.type_string() }}) as {{ column }},
         {% endfor -%}
         cast(null as {{ dbt.type_boolean() }}) as has_analytics_consent,
-        cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent
+        cast(null as {{ dbt.type_boolean() }}) as has_marketing_consent,
+        null as field_signature,
+        null as properties_signature
     from unparsed
 
 ),

@@ -5,28 +5,14 @@
     on_schema_change='fail',
 ) }}
 
--- Files never change once received: each file's shapes are read once, when
--- the file is loaded.
+-- Files never change once received: each file's shapes are counted once,
+-- when the file is loaded (staging computed each line's shape as it parsed it).
 
 with
 
-source as (
+event_lines as (
 
-    select * from {{ source('tracker', 'event_lines_pending') }}
-
-),
-
-objects as (
-
-    select
-        source.file_name,
-        source.file_format,
-        source.received_date,
-        source.line_number,
-        case
-            when {{ behavioral_analytics.is_json_object('source.raw_line') }} then source.raw_line
-        end as object_text
-    from source
+    select * from {{ ref('stg_tracker__event_lines') }}
 
 ),
 
@@ -34,30 +20,27 @@ shaped as (
 
     select
         -- lineage
-        objects.file_name,
-        objects.file_format,
-        objects.line_number,
+        event_lines.file_name,
+        event_lines.file_format,
+        event_lines.line_number,
         coalesce(
-            objects.received_date,
-            cast({{ dbt.date_trunc('day', behavioral_analytics.try_parse_timestamp(
-                behavioral_analytics.json_text('objects.object_text', ['received_at'])
-            )) }} as date)
+            event_lines.received_date,
+            cast({{ dbt.date_trunc('day', 'event_lines.received_at') }} as date)
         ) as received_date,
 
         -- event
-        coalesce(
-            nullif(trim({{ behavioral_analytics.json_text('objects.object_text', ['event_name']) }}), ''),
-            '(missing)'
-        ) as event_name,
+        coalesce(event_lines.event_name, '(missing)') as event_name,
 
         -- shape: fields with their JSON types
-        {{ behavioral_analytics.json_signature('objects.object_text') }} as field_signature,
-        {{ behavioral_analytics.json_signature(
-            behavioral_analytics.json_object_at('objects.object_text', 'properties')
-        ) }} as properties_signature
+        event_lines.field_signature,
+        event_lines.properties_signature
 
-    from objects
-    where objects.object_text is not null
+    from event_lines
+    where
+        event_lines.field_signature is not null
+        {% if is_incremental() -%}
+            and event_lines.file_name not in (select loaded.file_name from {{ this }} as loaded)
+        {%- endif %}
 
 ),
 
