@@ -1,5 +1,6 @@
 {%- set window_us = var('behavior__link_window_days') * 86400 * 1000000 -%}
 {%- set max_devices_per_ip = var('behavior__link_max_devices_per_ip') -%}
+{%- set max_devices_per_network = var('behavior__link_max_devices_per_network') -%}
 {%- set weights = var('behavior__link_evidence_weights') -%}
 {%- set min_score = var('behavior__link_min_score') -%}
 {%- set max_concurrent = var('behavior__link_max_concurrent_sessions') -%}
@@ -74,6 +75,28 @@ session_spans as (
 
 ),
 
+-- a network hundreds of devices use (a carrier, a campus) is no evidence
+-- either, and would pair every device on it with every other
+network_crowds as (
+
+    select
+        device_addresses.ip_network,
+        count(distinct device_addresses.device_id) as device_count
+    from device_addresses
+    group by 1
+
+),
+
+usable_addresses as (
+
+    select device_addresses.*
+    from device_addresses
+    inner join network_crowds
+        on device_addresses.ip_network = network_crowds.ip_network
+    where network_crowds.device_count <= {{ max_devices_per_network }}
+
+),
+
 device_traits as (
 
     select
@@ -105,14 +128,14 @@ devices as (
 candidates as (
 
     select
-        device_addresses.*,
+        usable_addresses.*,
         device_traits.locale,
         device_traits.user_agent_family
-    from device_addresses
+    from usable_addresses
     inner join devices
-        on device_addresses.device_id = devices.device_id
+        on usable_addresses.device_id = devices.device_id
     inner join device_traits
-        on device_addresses.device_id = device_traits.device_id
+        on usable_addresses.device_id = device_traits.device_id
     where devices.user_id_count = 0 and not devices.is_bot
 
 ),
@@ -121,16 +144,16 @@ candidates as (
 anchors as (
 
     select
-        device_addresses.*,
+        usable_addresses.*,
         devices.person_id,
         devices.stitched_user_id,
         device_traits.locale,
         device_traits.user_agent_family
-    from device_addresses
+    from usable_addresses
     inner join devices
-        on device_addresses.device_id = devices.device_id
+        on usable_addresses.device_id = devices.device_id
     inner join device_traits
-        on device_addresses.device_id = device_traits.device_id
+        on usable_addresses.device_id = device_traits.device_id
     where devices.user_id_count = 1 and devices.stitched_user_id is not null and not devices.is_bot
 
 ),
