@@ -33,16 +33,29 @@ events as (
 
 ),
 
+-- the windows run on the four columns the rule needs; the event's other
+-- columns join back once at the end (sorting wide rows is what costs)
+narrow as (
+
+    select
+        events.event_id,
+        events.device_id,
+        events.event_at,
+        events.event_name
+    from events
+
+),
+
 -- per device, in the contract's order: event_at, then event_id
 with_previous as (
 
     select
-        events.*,
-        {{ behavioral_analytics.epoch_microseconds('events.event_at') }} as event_at_us,
-        lag(events.event_at) over device_order as previous_event_at,
-        lag(events.event_name) over device_order as previous_event_name
-    from events
-    window device_order as (partition by events.device_id order by events.event_at, events.event_id)
+        narrow.*,
+        {{ behavioral_analytics.epoch_microseconds('narrow.event_at') }} as event_at_us,
+        lag(narrow.event_at) over device_order as previous_event_at,
+        lag(narrow.event_name) over device_order as previous_event_name
+    from narrow
+    window device_order as (partition by narrow.device_id order by narrow.event_at, narrow.event_id)
 
 ),
 
@@ -113,48 +126,61 @@ numbered as (
 
 ),
 
-sessionized as (
+positions as (
 
     select
-        -- ids
         numbered.event_id,
         {{ dbt.hash(dbt.concat(['numbered.device_id', "'|'", 'numbered.session_first_event_id'])) }} as session_id,
-        numbered.device_id,
-        numbered.anonymous_id,
-        numbered.user_id,
-        numbered.person_id,
-        numbered.person_user_id,
-
-        -- session position
         numbered.session_index,
         row_number() over (
             partition by numbered.device_id, numbered.session_index
             order by numbered.event_at, numbered.event_id
-        ) as event_index_in_session,
+        ) as event_index_in_session
+    from numbered
+
+),
+
+sessionized as (
+
+    select
+        -- ids
+        events.event_id,
+        positions.session_id,
+        events.device_id,
+        events.anonymous_id,
+        events.user_id,
+        events.person_id,
+        events.person_user_id,
+
+        -- session position
+        positions.session_index,
+        positions.event_index_in_session,
 
         -- event
-        numbered.event_name,
-        numbered.is_known_event_name,
-        numbered.platform,
-        numbered.event_at,
-        numbered.received_at,
-        numbered.event_ts_utc_offset_minutes,
-        numbered.page_path,
-        numbered.screen_name,
-        numbered.product_id,
-        numbered.order_id,
-        numbered.revenue,
-        numbered.currency,
-        numbered.properties,
+        events.event_name,
+        events.is_known_event_name,
+        events.platform,
+        events.event_at,
+        events.received_at,
+        events.event_ts_utc_offset_minutes,
+        events.page_path,
+        events.screen_name,
+        events.product_id,
+        events.order_id,
+        events.revenue,
+        events.currency,
+        events.properties,
 
         -- context (pseudonymised)
-        numbered.ip_hash,
-        numbered.ip_network,
-        numbered.user_agent,
-        numbered.locale,
-        numbered.app_version
+        events.ip_hash,
+        events.ip_network,
+        events.user_agent,
+        events.locale,
+        events.app_version
 
-    from numbered
+    from events
+    inner join positions
+        on events.event_id = positions.event_id
 
 )
 
