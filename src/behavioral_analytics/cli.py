@@ -139,8 +139,10 @@ def _print_summary(path: Path) -> None:
         table.add_row(f"  {reason}", f"{count:,}")
     table.add_row("lines lost", f"{result.lines_lost:,}")
     table.add_row("sessions", f"{result.sessions:,}")
-    table.add_row("devices", f"{result.devices:,}")
-    table.add_row("persons (identified user_ids)", f"{result.user_ids:,}")
+    table.add_row("devices of people (in sessions)", f"{result.devices:,}")
+    table.add_row("bot devices (flagged, not analysed)", f"{result.bot_devices:,}")
+    table.add_row("persons (accounts and anonymous devices)", f"{result.persons:,}")
+    table.add_row("user_ids seen", f"{result.user_ids:,}")
     if result.unknown_event_names:
         table.add_row("event names not in taxonomy", ", ".join(result.unknown_event_names))
     console.print(table)

@@ -20,6 +20,8 @@ class WarehouseSummary:
     files: int = 0
     sessions: int = 0
     devices: int = 0
+    bot_devices: int = 0
+    persons: int = 0
     user_ids: int = 0
     unknown_event_names: list[str] = field(default_factory=list)
     relations: dict[str, int] = field(default_factory=dict)
@@ -85,6 +87,10 @@ def summarize(path: Path) -> WarehouseSummary:
             devices=_scalar(
                 connection, "select count(distinct device_id) from main_marts.fct_sessions"
             ),
+            bot_devices=_scalar(
+                connection, "select count(*) from main_marts.dim_devices where is_bot"
+            ),
+            persons=_scalar(connection, "select count(*) from main_marts.dim_persons"),
             user_ids=_scalar(
                 connection,
                 "select count(distinct user_id) from main_staging.stg_tracker__events",
