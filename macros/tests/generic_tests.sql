@@ -58,3 +58,20 @@
         {%- endfor %}
     {%- endif %}
 {% endtest %}
+
+
+{% test non_increasing(model, column, partition_by, order_by) %}
+    {#- Rows where `column` is greater than on the previous row of its
+        partition (ordered by `order_by`): funnel steps, retention on or
+        after a period, stickiness at least n days never grow. -#}
+    with ordered as (
+        select
+            {{ partition_by | join(', ') }},
+            {{ order_by }} as order_value,
+            {{ column }} as value,
+            lag({{ column }}) over (partition by {{ partition_by | join(', ') }} order by {{ order_by }}) as previous_value
+        from {{ model }}
+    )
+    select * from ordered
+    where ordered.value > ordered.previous_value
+{% endtest %}

@@ -11,6 +11,12 @@ events_enriched as (
 
 ),
 
+currency_rates as (
+
+    select * from {{ ref('currency_rates') }}
+
+),
+
 -- no behavioural mart uses non-human traffic
 human_events as (
 
@@ -19,48 +25,75 @@ human_events as (
 
 ),
 
+reporting_rate as (
+
+    select currency_rates.units_per_eur
+    from currency_rates
+    where currency_rates.currency = '{{ var("behavior__reporting_currency") | upper }}'
+
+),
+
+converted as (
+
+    select
+        human_events.*,
+        {{ behavioral_analytics.convert_currency(
+            'human_events.revenue', 'human_events.currency',
+            'event_rates.units_per_eur', 'reporting_rate.units_per_eur'
+        ) }} as revenue_in_reporting_currency
+    from human_events
+    left join currency_rates as event_rates
+        on upper(human_events.currency) = event_rates.currency
+    -- a reporting currency missing from the seed converts nothing (a test names it)
+    left join reporting_rate
+        on 1 = 1
+
+),
+
 final as (
 
     select
         -- ids
-        human_events.event_id,
-        human_events.device_id,
-        human_events.anonymous_id,
-        human_events.user_id,
-        human_events.person_id,
-        human_events.linked_person_id,
-        cast(human_events.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
-        human_events.session_id,
+        converted.event_id,
+        converted.device_id,
+        converted.anonymous_id,
+        converted.user_id,
+        converted.person_id,
+        converted.linked_person_id,
+        cast(converted.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
+        converted.session_id,
 
         -- event
-        human_events.event_name,
-        human_events.is_known_event_name,
-        human_events.platform,
-        human_events.event_at,
-        cast({{ dbt.date_trunc('day', 'human_events.event_at') }} as date) as event_date,
-        human_events.received_at,
-        cast(human_events.event_ts_utc_offset_minutes as {{ dbt.type_int() }}) as event_ts_utc_offset_minutes,
-        cast(human_events.session_index as {{ dbt.type_bigint() }}) as session_index,
-        cast(human_events.event_index_in_session as {{ dbt.type_bigint() }}) as event_index_in_session,
+        converted.event_name,
+        converted.is_known_event_name,
+        converted.platform,
+        converted.event_at,
+        cast({{ dbt.date_trunc('day', 'converted.event_at') }} as date) as event_date,
+        converted.received_at,
+        cast(converted.event_ts_utc_offset_minutes as {{ dbt.type_int() }}) as event_ts_utc_offset_minutes,
+        cast(converted.session_index as {{ dbt.type_bigint() }}) as session_index,
+        cast(converted.event_index_in_session as {{ dbt.type_bigint() }}) as event_index_in_session,
 
         -- properties (PII keys removed)
-        human_events.page_path,
-        human_events.screen_name,
-        human_events.product_id,
-        human_events.order_id,
-        cast(human_events.revenue as {{ behavioral_analytics.type_double() }}) as revenue,
-        human_events.currency,
-        cast(human_events.properties as {{ dbt.type_string() }}) as properties,
+        converted.page_path,
+        converted.screen_name,
+        converted.product_id,
+        converted.order_id,
+        cast(converted.revenue as {{ behavioral_analytics.type_double() }}) as revenue,
+        converted.currency,
+        cast(converted.revenue_in_reporting_currency as {{ behavioral_analytics.type_double() }})
+            as revenue_in_reporting_currency,
+        cast(converted.properties as {{ dbt.type_string() }}) as properties,
 
         -- context (pseudonymised)
-        human_events.ip_hash,
-        human_events.user_agent_family,
-        human_events.user_agent_version,
-        human_events.device_class,
-        human_events.locale,
-        human_events.app_version
+        converted.ip_hash,
+        converted.user_agent_family,
+        converted.user_agent_version,
+        converted.device_class,
+        converted.locale,
+        converted.app_version
 
-    from human_events
+    from converted
 
 )
 

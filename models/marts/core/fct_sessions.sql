@@ -5,9 +5,9 @@
 
 with
 
-events_enriched as (
+events as (
 
-    select * from {{ ref('int_events_enriched') }}
+    select * from {{ ref('fct_events') }}
 
 ),
 
@@ -17,11 +17,10 @@ devices_stitched as (
 
 ),
 
--- no behavioural mart uses non-human traffic
+-- fct_events: human events only, revenue converted to the reporting currency
 events_sessionized as (
 
-    select * from events_enriched
-    where not is_bot
+    select * from events
 
 ),
 
@@ -82,7 +81,14 @@ aggregated as (
         count(*) as event_count,
         sum(case when positioned.is_page_view then 1 else 0 end) as page_view_count,
         count(distinct positioned.user_id) as user_id_count,
-        sum(coalesce(positioned.revenue, 0)) as revenue
+        sum(coalesce(positioned.revenue_in_reporting_currency, 0)) as revenue,
+        sum(
+            case
+                when positioned.revenue is not null and positioned.revenue_in_reporting_currency is null
+                    then 1
+                else 0
+            end
+        ) as unconverted_revenue_event_count
     from positioned
     group by positioned.session_id, positioned.device_id, positioned.session_index
 
@@ -141,6 +147,7 @@ sessions as (
         cast(aggregated.page_view_count as {{ dbt.type_int() }}) as page_view_count,
         cast(aggregated.user_id_count as {{ dbt.type_int() }}) as user_id_count,
         cast(aggregated.revenue as {{ behavioral_analytics.type_double() }}) as revenue,
+        cast(aggregated.unconverted_revenue_event_count as {{ dbt.type_int() }}) as unconverted_revenue_event_count,
         first_events.event_id as first_event_id,
         last_events.event_id as last_event_id,
         entry_pages.page as entry_page,

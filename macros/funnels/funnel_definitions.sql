@@ -1,0 +1,46 @@
+{% macro funnel_definitions() %}
+    {#- The funnels of `behavior__funnels`, checked and normalised: a list of
+        {name, steps, window_hours, order}, sorted by name. -#}
+    {%- set max_steps = 20 -%}
+    {%- set funnels = var('behavior__funnels') or {} -%}
+    {%- if funnels is not mapping -%}
+        {{ exceptions.raise_compiler_error("behavior__funnels must be a mapping {name: {steps: [...], window_hours: 72, order: ordered}}, got " ~ funnels) }}
+    {%- endif -%}
+    {%- set definitions = [] -%}
+    {%- for name in funnels | sort -%}
+        {%- set funnel = funnels[name] -%}
+        {%- if funnel is not mapping or 'steps' not in funnel -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ " needs a list `steps`") }}
+        {%- endif -%}
+        {%- set steps = funnel['steps'] -%}
+        {%- set order = (funnel.get('order') or 'ordered') | string | lower -%}
+        {%- set window_hours = funnel.get('window_hours', 72) -%}
+        {%- if not modules.re.match('^[A-Za-z0-9_ -]+$', name | string) -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels: a funnel name may hold letters, digits, spaces, _ and -, got '" ~ name ~ "'") }}
+        {%- endif -%}
+        {%- if steps is string or steps | length < 2 or steps | length > max_steps -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ ".steps must list 2 to " ~ max_steps ~ " event names, got " ~ steps) }}
+        {%- endif -%}
+        {%- for step in steps -%}
+            {%- if not modules.re.match('^[a-z][a-z0-9_]*$', step | string) -%}
+                {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ ": step '" ~ step ~ "' is not an event name (^[a-z][a-z0-9_]*$)") }}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if order not in ['ordered', 'strict', 'any'] -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ ".order must be ordered, strict or any, got '" ~ order ~ "'") }}
+        {%- endif -%}
+        {%- if order == 'any' and (steps | unique | list | length) != (steps | length) -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ ": an `any` funnel needs distinct step names, got " ~ steps) }}
+        {%- endif -%}
+        {%- if window_hours is not number or window_hours <= 0 -%}
+            {{ exceptions.raise_compiler_error("behavior__funnels." ~ name ~ ".window_hours must be a positive number, got " ~ window_hours) }}
+        {%- endif -%}
+        {%- do definitions.append({'name': name | string, 'steps': steps | list, 'window_hours': window_hours, 'order': order}) -%}
+    {%- endfor -%}
+    {{ return(definitions) }}
+{% endmacro %}
+
+
+{% macro funnel_max_steps() -%}
+    {{ return(20) }}
+{%- endmacro %}

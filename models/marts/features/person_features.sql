@@ -1,0 +1,364 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+        on_schema_change='append_new_columns',
+        contract={'enforced': true}
+    )
+}}
+
+{%- set half_life_days = var('behavior__engagement_half_life_days') -%}
+{%- set platforms = ['web', 'ios', 'android', 'server', 'offline'] -%}
+{%- set seconds = '1000000.0' -%}
+
+-- One row per person x as-of date: what the person did before the as-of
+-- moment. Each build (re)writes the snapshots of its as-of dates (the as-of
+-- date and behavior__feature_snapshot_weeks weekly ones before it) and keeps
+-- the other snapshots. Definitions: docs/definitions.md.
+
+with
+
+events as (
+
+    select * from {{ ref('int_events_localized') }}
+
+),
+
+as_of_dates as (
+
+    select * from {{ ref('int_as_of_dates') }}
+
+),
+
+rfm_segment_map as (
+
+    select * from {{ ref('rfm_segment_map') }}
+
+),
+
+-- every event once per snapshot it precedes
+snapshot_events as (
+
+    select
+        as_of_dates.as_of_date,
+        events.*,
+        (
+            {{ behavioral_analytics.epoch_microseconds('cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+            - {{ behavioral_analytics.epoch_microseconds('events.event_local_at') }}
+        ) / (86400 * {{ seconds }}) as age_days,
+        {{ dbt.datediff('events.event_local_date', 'as_of_dates.as_of_date', 'day') }} as days_before_as_of
+    from events
+    inner join as_of_dates
+        on events.event_local_at < cast(as_of_dates.as_of_date as {{ dbt.type_timestamp() }})
+
+),
+
+-- gaps to the person's previous event, and the previous event of the person session
+sequenced as (
+
+    select
+        snapshot_events.*,
+        (
+            {{ behavioral_analytics.epoch_microseconds('snapshot_events.event_at') }}
+            - {{ behavioral_analytics.epoch_microseconds(
+                'lag(snapshot_events.event_at) over (partition by snapshot_events.as_of_date, snapshot_events.person_id order by snapshot_events.event_at, snapshot_events.event_id)'
+            ) }}
+        ) / {{ seconds }} as gap_seconds,
+        lag(snapshot_events.event_name) over (
+            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
+            order by snapshot_events.event_at, snapshot_events.event_id
+        ) as previous_event_name_in_session
+    from snapshot_events
+
+),
+
+person_totals as (
+
+    select
+        sequenced.as_of_date,
+        sequenced.person_id,
+        min(sequenced.event_at) as first_seen_at,
+        max(sequenced.event_at) as last_seen_at,
+        max(sequenced.days_before_as_of) as tenure_days,
+        min(sequenced.days_before_as_of) as recency_days,
+        count(distinct case when sequenced.is_active then sequenced.event_local_date end) as active_days,
+        count(*) as event_count,
+        sum(case when sequenced.is_active then 1 else 0 end) as active_event_count,
+        count(distinct sequenced.session_id) as session_count,
+        count(distinct case when sequenced.is_purchase then sequenced.order_id end) as order_count,
+        coalesce(sum(case when sequenced.is_purchase then sequenced.revenue_in_reporting_currency end), 0)
+            as revenue,
+        min(case when sequenced.is_purchase and sequenced.order_id is not null then sequenced.days_before_as_of end)
+            as days_since_last_order,
+        sum(exp(-ln(2) * sequenced.age_days / {{ half_life_days }})) as engagement_score,
+        sum(case when sequenced.days_before_as_of <= 7 then 1 else 0 end) as events_last_7_days,
+        sum(case when sequenced.days_before_as_of <= 28 then 1 else 0 end) as events_last_28_days,
+        sum(case when sequenced.days_before_as_of <= 90 then 1 else 0 end) as events_last_90_days,
+        count(distinct case when sequenced.is_active and sequenced.days_before_as_of <= 28 then sequenced.event_local_date end)
+            as active_days_last_28_days,
+        {% for platform in platforms -%}
+            sum(case when sequenced.platform = '{{ platform }}' then 1 else 0 end) as {{ platform }}_events,
+        {% endfor -%}
+        count(distinct sequenced.feature) as distinct_features_used,
+        sum(case when sequenced.is_page_view then 1 else 0 end) as page_view_count,
+        avg(sequenced.gap_seconds) as gap_mean_seconds,
+        stddev_pop(sequenced.gap_seconds) as gap_stddev_seconds,
+        sum(case when sequenced.previous_event_name_in_session is not null then 1 else 0 end) as session_pair_count,
+        sum(case when sequenced.previous_event_name_in_session = sequenced.event_name then 1 else 0 end)
+            as repeated_pair_count
+    from sequenced
+    group by sequenced.as_of_date, sequenced.person_id
+
+),
+
+person_sessions as (
+
+    select
+        snapshot_events.as_of_date,
+        snapshot_events.person_id,
+        snapshot_events.session_id,
+        count(*) as event_count,
+        (
+            {{ behavioral_analytics.epoch_microseconds('max(snapshot_events.event_at)') }}
+            - {{ behavioral_analytics.epoch_microseconds('min(snapshot_events.event_at)') }}
+        ) / {{ seconds }} as duration_seconds
+    from snapshot_events
+    group by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
+
+),
+
+session_totals as (
+
+    select
+        person_sessions.as_of_date,
+        person_sessions.person_id,
+        avg(person_sessions.duration_seconds) as mean_session_seconds,
+        {{ behavioral_analytics.median('person_sessions.duration_seconds') }} as median_session_seconds,
+        avg(case when person_sessions.event_count = 1 then 1.0 else 0.0 end) as bounce_rate
+    from person_sessions
+    group by person_sessions.as_of_date, person_sessions.person_id
+
+),
+
+page_views as (
+
+    select
+        snapshot_events.as_of_date,
+        snapshot_events.person_id,
+        snapshot_events.page,
+        lag(snapshot_events.page, 1) over (
+            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
+            order by snapshot_events.event_at, snapshot_events.event_id
+        ) as previous_page,
+        lag(snapshot_events.page, 2) over (
+            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
+            order by snapshot_events.event_at, snapshot_events.event_id
+        ) as page_two_back
+    from snapshot_events
+    where snapshot_events.is_page_view
+
+),
+
+backtracks as (
+
+    select
+        page_views.as_of_date,
+        page_views.person_id,
+        avg(
+            case
+                when page_views.page = page_views.page_two_back and page_views.page <> page_views.previous_page
+                    then 1.0
+                else 0.0
+            end
+        ) as backtrack_rate
+    from page_views
+    where page_views.page_two_back is not null
+    group by page_views.as_of_date, page_views.person_id
+
+),
+
+page_counts as (
+
+    select
+        page_views.as_of_date,
+        page_views.person_id,
+        page_views.page,
+        count(*) as views
+    from page_views
+    group by page_views.as_of_date, page_views.person_id, page_views.page
+
+),
+
+page_shares as (
+
+    select
+        page_counts.*,
+        page_counts.views * 1.0 / sum(page_counts.views) over (
+            partition by page_counts.as_of_date, page_counts.person_id
+        ) as page_share
+    from page_counts
+
+),
+
+entropies as (
+
+    select
+        page_shares.as_of_date,
+        page_shares.person_id,
+        -- + 0.0 turns the -0.0 of a single page into 0
+        -sum(page_shares.page_share * ln(page_shares.page_share)) / ln(2) + 0.0 as navigation_entropy
+    from page_shares
+    group by page_shares.as_of_date, page_shares.person_id
+
+),
+
+-- quintile counts: k = persons at or below (ties included), n = persons
+ranked as (
+
+    select
+        person_totals.*,
+        person_totals.order_count > 0 as is_purchaser,
+        count(*) over (partition by person_totals.as_of_date, person_totals.order_count > 0) as purchaser_group_size,
+        count(*) over (
+            partition by person_totals.as_of_date, person_totals.order_count > 0
+            order by person_totals.days_since_last_order desc
+        ) as order_recency_at_or_below,
+        count(*) over (
+            partition by person_totals.as_of_date, person_totals.order_count > 0
+            order by person_totals.order_count
+        ) as order_frequency_at_or_below,
+        count(*) over (
+            partition by person_totals.as_of_date, person_totals.order_count > 0
+            order by person_totals.revenue
+        ) as order_revenue_at_or_below,
+        count(*) over (partition by person_totals.as_of_date) as snapshot_size,
+        count(*) over (
+            partition by person_totals.as_of_date order by person_totals.recency_days desc
+        ) as recency_at_or_below,
+        count(*) over (
+            partition by person_totals.as_of_date order by person_totals.active_days
+        ) as active_days_at_or_below,
+        count(*) over (
+            partition by person_totals.as_of_date order by person_totals.event_count
+        ) as event_count_at_or_below
+    from person_totals
+
+),
+
+
+scored as (
+
+    select
+        ranked.*,
+        case when ranked.is_purchaser
+            then {{ behavioral_analytics.score_quintile('ranked.order_recency_at_or_below', 'ranked.purchaser_group_size') }}
+        end as rfm_recency_score,
+        case when ranked.is_purchaser
+            then {{ behavioral_analytics.score_quintile('ranked.order_frequency_at_or_below', 'ranked.purchaser_group_size') }}
+        end as rfm_frequency_score,
+        case when ranked.is_purchaser
+            then {{ behavioral_analytics.score_quintile('ranked.order_revenue_at_or_below', 'ranked.purchaser_group_size') }}
+        end as rfm_monetary_score,
+        {{ behavioral_analytics.score_quintile('ranked.recency_at_or_below', 'ranked.snapshot_size') }} as engagement_recency_score,
+        {{ behavioral_analytics.score_quintile('ranked.active_days_at_or_below', 'ranked.snapshot_size') }} as engagement_frequency_score,
+        {{ behavioral_analytics.score_quintile('ranked.event_count_at_or_below', 'ranked.snapshot_size') }} as engagement_volume_score
+    from ranked
+
+),
+
+features as (
+
+    select
+        -- keys
+        scored.person_id,
+        scored.as_of_date,
+
+        -- lifetime
+        scored.first_seen_at,
+        scored.last_seen_at,
+        cast(scored.tenure_days as {{ dbt.type_int() }}) as tenure_days,
+        cast(scored.recency_days as {{ dbt.type_int() }}) as recency_days,
+        cast(scored.active_days as {{ dbt.type_int() }}) as active_days,
+        cast(scored.event_count as {{ dbt.type_bigint() }}) as event_count,
+        cast(scored.active_event_count as {{ dbt.type_bigint() }}) as active_event_count,
+
+        -- sessions
+        cast(scored.session_count as {{ dbt.type_bigint() }}) as session_count,
+        cast(session_totals.mean_session_seconds as {{ behavioral_analytics.type_double() }}) as mean_session_seconds,
+        cast(session_totals.median_session_seconds as {{ behavioral_analytics.type_double() }}) as median_session_seconds,
+        cast(scored.event_count * 1.0 / scored.session_count as {{ behavioral_analytics.type_double() }})
+            as events_per_session,
+        cast(session_totals.bounce_rate as {{ behavioral_analytics.type_double() }}) as bounce_rate,
+
+        -- money
+        cast(scored.order_count as {{ dbt.type_bigint() }}) as order_count,
+        cast(scored.revenue as {{ behavioral_analytics.type_double() }}) as revenue,
+        cast(
+            case when scored.order_count > 0 then scored.revenue / scored.order_count end
+            as {{ behavioral_analytics.type_double() }}
+        ) as average_order_value,
+        cast(scored.days_since_last_order as {{ dbt.type_int() }}) as days_since_last_order,
+
+        -- RFM among purchasers, and on engagement for everyone
+        scored.rfm_recency_score,
+        scored.rfm_frequency_score,
+        scored.rfm_monetary_score,
+        case
+            when not scored.is_purchaser then 'non_buyer'
+            else rfm_segment_map.rfm_segment
+        end as rfm_segment,
+        scored.engagement_recency_score,
+        scored.engagement_frequency_score,
+        scored.engagement_volume_score,
+
+        -- recency-weighted activity
+        cast(scored.engagement_score as {{ behavioral_analytics.type_double() }}) as engagement_score,
+        cast(scored.events_last_7_days as {{ dbt.type_bigint() }}) as events_last_7_days,
+        cast(scored.events_last_28_days as {{ dbt.type_bigint() }}) as events_last_28_days,
+        cast(scored.events_last_90_days as {{ dbt.type_bigint() }}) as events_last_90_days,
+        cast(scored.active_days_last_28_days as {{ dbt.type_int() }}) as active_days_last_28_days,
+
+        -- platform mix
+        {% for platform in platforms -%}
+            cast(scored.{{ platform }}_events * 1.0 / scored.event_count as {{ behavioral_analytics.type_double() }})
+                as {{ platform }}_event_share,
+        {% endfor -%}
+
+        -- features and sequences
+        cast(scored.distinct_features_used as {{ dbt.type_int() }}) as distinct_features_used,
+        cast(scored.page_view_count as {{ dbt.type_bigint() }}) as page_view_count,
+        cast(entropies.navigation_entropy as {{ behavioral_analytics.type_double() }}) as navigation_entropy,
+        cast(backtracks.backtrack_rate as {{ behavioral_analytics.type_double() }}) as backtrack_rate,
+        cast(
+            case
+                when scored.event_count >= 3 and scored.gap_stddev_seconds + scored.gap_mean_seconds > 0
+                    then (scored.gap_stddev_seconds - scored.gap_mean_seconds)
+                    / (scored.gap_stddev_seconds + scored.gap_mean_seconds)
+            end
+            as {{ behavioral_analytics.type_double() }}
+        ) as burstiness,
+        cast(
+            case when scored.session_pair_count > 0
+                then scored.repeated_pair_count * 1.0 / scored.session_pair_count
+            end
+            as {{ behavioral_analytics.type_double() }}
+        ) as repeat_action_share
+
+    from scored
+    inner join session_totals
+        on scored.as_of_date = session_totals.as_of_date
+            and scored.person_id = session_totals.person_id
+    left join entropies
+        on scored.as_of_date = entropies.as_of_date
+            and scored.person_id = entropies.person_id
+    left join backtracks
+        on scored.as_of_date = backtracks.as_of_date
+            and scored.person_id = backtracks.person_id
+    left join rfm_segment_map
+        on scored.rfm_recency_score = rfm_segment_map.recency_score
+            and scored.rfm_frequency_score = rfm_segment_map.frequency_score
+
+)
+
+select * from features
