@@ -153,6 +153,8 @@
     inner join {{ prefix }}_events as step_events
         on {{ prefix }}_next_{{ step_number }}.person_id = step_events.person_id
             and step_events.event_name = '{{ step }}'
+            -- greatest() skips nulls on most engines: no next event is no match
+            and {{ prefix }}_next_{{ step_number }}.next_rank is not null
             and step_events.name_rank = greatest(
                 {{ prefix }}_next_{{ step_number }}.next_rank, {{ prefix }}_next_{{ step_number }}.minimum_rank
             )

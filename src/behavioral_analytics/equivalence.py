@@ -37,9 +37,11 @@ def tables(warehouse: Path, schemas: tuple[str, ...]) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _frame(warehouse: Path, relation: str, ignore: set[str]) -> pd.DataFrame:
+def _frame(
+    warehouse: Path, relation: str, ignore: set[str], where: str | None = None
+) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        frame = connection.execute(f"select * from {relation}").df()
+        frame = connection.execute(f"select * from {relation} where {where or 'true'}").df()
     frame = frame.drop(columns=[c for c in frame.columns if c in RUN_BOOKKEEPING_COLUMNS | ignore])
     frame = frame[sorted(frame.columns)]
     as_text = frame.astype(str)
@@ -52,11 +54,16 @@ def compare(
     actual: Path,
     schemas: tuple[str, ...] = ("main_marts",),
     ignore_columns: frozenset[str] = frozenset(),
+    snapshot_tables: dict[str, str] | None = None,
 ) -> list[Difference]:
     """Every difference between the two warehouses' tables in these schemas.
 
     ``ignore_columns``: columns that differ by construction (``file_path`` when
     the two warehouses read the same files from different folders).
+    ``snapshot_tables``: relation -> snapshot column of tables that keep the
+    snapshots of earlier builds (``person_features`` by ``as_of_date``): only
+    the snapshots the expected warehouse has are compared, and each of them
+    must be in the actual one.
     """
     ignore = set(ignore_columns)
     differences: list[Difference] = []
@@ -65,8 +72,20 @@ def compare(
     for missing in sorted(set(expected_tables) ^ set(actual_tables)):
         differences.append(Difference(missing, "exists in only one warehouse"))
     for relation in sorted(set(expected_tables) & set(actual_tables)):
-        left = _frame(expected, relation, ignore)
-        right = _frame(actual, relation, ignore)
+        where = None
+        if snapshot_tables and relation in snapshot_tables:
+            column = snapshot_tables[relation]
+            with duckdb.connect(str(expected), read_only=True) as connection:
+                values = [
+                    row[0]
+                    for row in connection.execute(
+                        f"select distinct cast({column} as varchar) from {relation}"
+                    ).fetchall()
+                ]
+            quoted = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+            where = f"cast({column} as varchar) in ({quoted or 'null'})"
+        left = _frame(expected, relation, ignore, where)
+        right = _frame(actual, relation, ignore, where)
         if list(left.columns) != list(right.columns):
             differences.append(Difference(relation, "columns differ"))
             continue

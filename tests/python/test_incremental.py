@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from behavioral_analytics.equivalence import compare
@@ -19,6 +20,9 @@ pytestmark = pytest.mark.e2e
 SCHEMAS = ("main_marts", "main_intermediate", "main_staging")
 # the absolute path of a file differs between two events folders by construction
 SAME_FILES_ELSEWHERE = frozenset({"file_path"})
+# person_features keeps the snapshot of every build's as-of date: a daily
+# load has one per day, a full build only the last; the shared ones must equal
+SNAPSHOTS = {"main_marts.person_features": "as_of_date"}
 # seeds and models, as a scheduled run does (the data tests run once, below)
 BUILD = [
     "build",
@@ -67,8 +71,15 @@ def daily(built_jsonl, tmp_path_factory):
 def test_daily_batches_with_late_mobile_files_equal_a_full_build(built_jsonl, daily):
     _, warehouse, outputs = daily
     assert "incremental load of" in outputs[-1]
-    differences = compare(built_jsonl.warehouse, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE)
+    differences = compare(
+        built_jsonl.warehouse, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE, SNAPSHOTS
+    )
     assert not differences, "\n".join(map(str, differences))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        kept = connection.execute(
+            "select count(distinct as_of_date) from main_marts.person_features"
+        ).fetchone()[0]
+    assert kept >= 5, "each daily build adds the snapshot of its own as-of date"
 
 
 def test_running_the_same_build_again_changes_nothing(daily, tmp_path):

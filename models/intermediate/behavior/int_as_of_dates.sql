@@ -6,6 +6,12 @@
 {%- if snapshot_weeks < 0 -%}
     {{ exceptions.raise_compiler_error("behavior__feature_snapshot_weeks must be 0 or more, got " ~ snapshot_weeks) }}
 {%- endif -%}
+{%- if as_of -%}
+    {%- set as_of_sql = "cast('" ~ as_of ~ "' as date)" -%}
+{%- else -%}
+    {%- set last_local_event = 'max(' ~ behavioral_analytics.to_reporting_time('events.event_at') ~ ')' -%}
+    {%- set as_of_sql = 'cast(' ~ dbt.dateadd('day', 1, last_local_event) ~ ' as date)' -%}
+{%- endif %}
 
 -- The as-of dates of this build: the as-of date (behavior__as_of_date, else
 -- the day after the last event date in the reporting time zone) and the
@@ -21,14 +27,11 @@ events as (
 
 current_as_of as (
 
-    select
-        {% if as_of -%}
-            cast('{{ as_of }}' as date)
-        {%- else -%}
-            cast({{ dbt.dateadd('day', 1, 'max(' ~ behavioral_analytics.to_reporting_time('events.event_at') ~ ')') }} as date)
-        {%- endif %} as as_of_date
-    from events
-    where events.person_id is not null
+    select {{ as_of_sql }} as as_of_date
+    {%- if not as_of %}
+        from events
+        where events.person_id is not null
+    {%- endif %}
 
 ),
 

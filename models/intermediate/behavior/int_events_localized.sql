@@ -65,7 +65,8 @@ classified as (
         before_as_of.event_local_at,
         cast(before_as_of.event_local_at as date) as event_local_date,
         {{ behavioral_analytics.period_start('week', 'cast(before_as_of.event_local_at as date)') }} as week_start_date,
-        {{ behavioral_analytics.period_start('month', 'cast(before_as_of.event_local_at as date)') }} as month_start_date,
+        {{ behavioral_analytics.period_start('month', 'cast(before_as_of.event_local_at as date)') }}
+            as month_start_date,
 
         -- what it counts as
         {% if active_events | length == 0 -%}
@@ -75,7 +76,7 @@ classified as (
         {%- endif %} as is_active,
         {{ behavioral_analytics.in_list('before_as_of.event_name', purchase_events) }} as is_purchase,
         {{ behavioral_analytics.in_list('before_as_of.event_name', page_view_events) }}
-            and coalesce(before_as_of.page_path, before_as_of.screen_name) is not null as is_page_view,
+        and coalesce(before_as_of.page_path, before_as_of.screen_name) is not null as is_page_view,
         case
             when {{ behavioral_analytics.in_list('before_as_of.event_name', page_view_events) }}
                 then coalesce(before_as_of.page_path, before_as_of.screen_name)

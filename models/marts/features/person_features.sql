@@ -44,10 +44,10 @@ snapshot_events as (
         as_of_dates.as_of_date,
         events.*,
         (
-            {{ behavioral_analytics.epoch_microseconds('cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
+            {{ behavioral_analytics.epoch_microseconds('cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}  -- noqa: LT05
             - {{ behavioral_analytics.epoch_microseconds('events.event_local_at') }}
         ) / (86400 * {{ seconds }}) as age_days,
-        {{ dbt.datediff('events.event_local_date', 'as_of_dates.as_of_date', 'day') }} as days_before_as_of
+        {{ dbt.datediff('events.event_local_date', 'as_of_dates.as_of_date', 'day') }} as days_before_as_of  -- noqa: LT05
     from events
     inner join as_of_dates
         on events.event_local_at < cast(as_of_dates.as_of_date as {{ dbt.type_timestamp() }})
@@ -95,7 +95,11 @@ person_totals as (
         sum(case when sequenced.days_before_as_of <= 7 then 1 else 0 end) as events_last_7_days,
         sum(case when sequenced.days_before_as_of <= 28 then 1 else 0 end) as events_last_28_days,
         sum(case when sequenced.days_before_as_of <= 90 then 1 else 0 end) as events_last_90_days,
-        count(distinct case when sequenced.is_active and sequenced.days_before_as_of <= 28 then sequenced.event_local_date end)
+        count(
+            distinct case
+                when sequenced.is_active and sequenced.days_before_as_of <= 28 then sequenced.event_local_date
+            end
+        )
             as active_days_last_28_days,
         {% for platform in platforms -%}
             sum(case when sequenced.platform = '{{ platform }}' then 1 else 0 end) as {{ platform }}_events,
@@ -184,7 +188,7 @@ page_counts as (
         page_views.as_of_date,
         page_views.person_id,
         page_views.page,
-        count(*) as views
+        count(*) as view_count
     from page_views
     group by page_views.as_of_date, page_views.person_id, page_views.page
 
@@ -194,7 +198,7 @@ page_shares as (
 
     select
         page_counts.*,
-        page_counts.views * 1.0 / sum(page_counts.views) over (
+        page_counts.view_count * 1.0 / sum(page_counts.view_count) over (
             partition by page_counts.as_of_date, page_counts.person_id
         ) as page_share
     from page_counts
@@ -252,17 +256,20 @@ scored as (
     select
         ranked.*,
         case when ranked.is_purchaser
-            then {{ behavioral_analytics.score_quintile('ranked.order_recency_at_or_below', 'ranked.purchaser_group_size') }}
+                then {{ behavioral_analytics.score_quintile('ranked.order_recency_at_or_below', 'ranked.purchaser_group_size') }}  -- noqa: LT05
         end as rfm_recency_score,
         case when ranked.is_purchaser
-            then {{ behavioral_analytics.score_quintile('ranked.order_frequency_at_or_below', 'ranked.purchaser_group_size') }}
+                then {{ behavioral_analytics.score_quintile('ranked.order_frequency_at_or_below', 'ranked.purchaser_group_size') }}  -- noqa: LT05
         end as rfm_frequency_score,
         case when ranked.is_purchaser
-            then {{ behavioral_analytics.score_quintile('ranked.order_revenue_at_or_below', 'ranked.purchaser_group_size') }}
+                then {{ behavioral_analytics.score_quintile('ranked.order_revenue_at_or_below', 'ranked.purchaser_group_size') }}  -- noqa: LT05
         end as rfm_monetary_score,
-        {{ behavioral_analytics.score_quintile('ranked.recency_at_or_below', 'ranked.snapshot_size') }} as engagement_recency_score,
-        {{ behavioral_analytics.score_quintile('ranked.active_days_at_or_below', 'ranked.snapshot_size') }} as engagement_frequency_score,
-        {{ behavioral_analytics.score_quintile('ranked.event_count_at_or_below', 'ranked.snapshot_size') }} as engagement_volume_score
+        {{ behavioral_analytics.score_quintile('ranked.recency_at_or_below', 'ranked.snapshot_size') }}
+            as engagement_recency_score,
+        {{ behavioral_analytics.score_quintile('ranked.active_days_at_or_below', 'ranked.snapshot_size') }}
+            as engagement_frequency_score,
+        {{ behavioral_analytics.score_quintile('ranked.event_count_at_or_below', 'ranked.snapshot_size') }}
+            as engagement_volume_score
     from ranked
 
 ),
@@ -286,7 +293,8 @@ features as (
         -- sessions
         cast(scored.session_count as {{ dbt.type_bigint() }}) as session_count,
         cast(session_totals.mean_session_seconds as {{ behavioral_analytics.type_double() }}) as mean_session_seconds,
-        cast(session_totals.median_session_seconds as {{ behavioral_analytics.type_double() }}) as median_session_seconds,
+        cast(session_totals.median_session_seconds as {{ behavioral_analytics.type_double() }})
+            as median_session_seconds,
         cast(scored.event_count * 1.0 / scored.session_count as {{ behavioral_analytics.type_double() }})
             as events_per_session,
         cast(session_totals.bounce_rate as {{ behavioral_analytics.type_double() }}) as bounce_rate,
@@ -334,13 +342,13 @@ features as (
             case
                 when scored.event_count >= 3 and scored.gap_stddev_seconds + scored.gap_mean_seconds > 0
                     then (scored.gap_stddev_seconds - scored.gap_mean_seconds)
-                    / (scored.gap_stddev_seconds + scored.gap_mean_seconds)
+                        / (scored.gap_stddev_seconds + scored.gap_mean_seconds)
             end
             as {{ behavioral_analytics.type_double() }}
         ) as burstiness,
         cast(
             case when scored.session_pair_count > 0
-                then scored.repeated_pair_count * 1.0 / scored.session_pair_count
+                    then scored.repeated_pair_count * 1.0 / scored.session_pair_count
             end
             as {{ behavioral_analytics.type_double() }}
         ) as repeat_action_share

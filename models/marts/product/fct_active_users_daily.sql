@@ -34,11 +34,11 @@ covered as (
     select
         calendar.date_day,
         person_days.person_id,
-        {{ dbt.datediff('person_days.activity_date', 'calendar.date_day', 'day') }} as days_ago
+        {{ dbt.datediff('person_days.activity_date', 'calendar.date_day', 'day') }} as days_ago  -- noqa: LT05
     from calendar
     inner join person_days
-        on person_days.activity_date <= calendar.date_day
-            and person_days.activity_date > cast({{ dbt.dateadd('day', -30, 'calendar.date_day') }} as date)
+        on calendar.date_day >= person_days.activity_date
+            and calendar.date_day < cast({{ dbt.dateadd('day', 30, 'person_days.activity_date') }} as date)
 
 ),
 

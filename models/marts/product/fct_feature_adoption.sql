@@ -162,7 +162,7 @@ final as (
         cast(grid.cumulative_active_users as {{ dbt.type_bigint() }}) as cumulative_active_users,
         cast(
             case when grid.cumulative_active_users > 0
-                then grid.cumulative_adopters * 1.0 / grid.cumulative_active_users
+                    then grid.cumulative_adopters * 1.0 / grid.cumulative_active_users
             end
             as {{ behavioral_analytics.type_double() }}
         ) as cumulative_adoption_rate

@@ -26,13 +26,14 @@ calendar as (
 periods as (
 
     {% for unit in units %}
-    select distinct
-        '{{ unit }}' as period_unit,
-        calendar.{{ unit }}_start_date as period_start_date,
-        {{ behavioral_analytics.period_add(unit, 1, 'calendar.' ~ unit ~ '_start_date') }} as period_end_date,
-        {{ behavioral_analytics.period_add(unit, -1, 'calendar.' ~ unit ~ '_start_date') }} as previous_period_start_date
-    from calendar
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            '{{ unit }}' as period_unit,
+            calendar.{{ unit }}_start_date as period_start_date,
+            {{ behavioral_analytics.period_add(unit, 1, 'calendar.' ~ unit ~ '_start_date') }} as period_end_date,
+            {{ behavioral_analytics.period_add(unit, -1, 'calendar.' ~ unit ~ '_start_date') }}
+                as previous_period_start_date
+        from calendar
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -40,12 +41,12 @@ periods as (
 person_periods as (
 
     {% for unit in units %}
-    select distinct
-        '{{ unit }}' as period_unit,
-        person_days.person_id,
-        person_days.{{ unit }}_start_date as period_start_date
-    from person_days
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            '{{ unit }}' as period_unit,
+            person_days.person_id,
+            person_days.{{ unit }}_start_date as period_start_date
+        from person_days
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -130,7 +131,9 @@ counted as (
 status_names as (
 
     {% for status in statuses -%}
-        select '{{ status }}' as status, {{ loop.index }} as status_order
+        select
+            '{{ status }}' as status,
+            {{ loop.index }} as status_order
         {%- if not loop.last %} union all {% endif %}
     {% endfor %}
 

@@ -37,7 +37,7 @@ windows as (
 
     select
         2 as n,
-        {{ dbt.concat(['ordered.previous_event_name', "' > '", 'ordered.event_name']) }} as path,
+        {{ dbt.concat(['ordered.previous_event_name', "' > '", 'ordered.event_name']) }} as path,  -- noqa: RF04, LT05
         ordered.event_name as last_event_name,
         ordered.person_id,
         ordered.session_id
@@ -48,8 +48,8 @@ windows as (
 
     select
         3 as n,
-        {{ dbt.concat(['ordered.event_name_two_back', "' > '", 'ordered.previous_event_name', "' > '", 'ordered.event_name']) }}
-            as path,
+        {{ dbt.concat(['ordered.event_name_two_back', "' > '", 'ordered.previous_event_name', "' > '", 'ordered.event_name']) }}  -- noqa: LT05
+            as path,  -- noqa: RF04
         ordered.event_name as last_event_name,
         ordered.person_id,
         ordered.session_id
@@ -82,15 +82,15 @@ ranked as (
         cast(counted.person_count as {{ dbt.type_bigint() }}) as person_count,
         counted.ends_in_conversion,
         cast(
-            row_number() over (partition by counted.n order by counted.occurrences desc, counted.path)
+            row_number() over (partition by counted.n order by counted.occurrences desc, counted.path asc)
             as {{ dbt.type_bigint() }}
         ) as occurrence_rank,
         cast(
             case when counted.ends_in_conversion
-                then row_number() over (
-                    partition by counted.n, counted.ends_in_conversion
-                    order by counted.occurrences desc, counted.path
-                )
+                    then row_number() over (
+                            partition by counted.n, counted.ends_in_conversion
+                            order by counted.occurrences desc, counted.path asc
+                        )
             end
             as {{ dbt.type_bigint() }}
         ) as conversion_path_rank

@@ -10,7 +10,7 @@
 
 with
 
-events as (
+events as (  -- noqa: ST03
 
     select * from {{ ref('int_events_localized') }}
 
@@ -73,13 +73,13 @@ days as (
 periods as (
 
     {% for unit in units %}
-    select distinct
-        '{{ unit }}' as period_unit,
-        {{ behavioral_analytics.period_start(unit, 'days.date_day') }} as period_start_date,
-        {{ behavioral_analytics.period_add(unit, 1, behavioral_analytics.period_start(unit, 'days.date_day')) }}
-            as period_end_date
-    from days
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            '{{ unit }}' as period_unit,
+            {{ behavioral_analytics.period_start(unit, 'days.date_day') }} as period_start_date,
+            {{ behavioral_analytics.period_add(unit, 1, behavioral_analytics.period_start(unit, 'days.date_day')) }}
+                as period_end_date
+        from days
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -87,13 +87,13 @@ periods as (
 person_cohorts as (
 
     {% for unit in units %}
-    select
-        cohort_events.cohort_kind,
-        '{{ unit }}' as period_unit,
-        cohort_events.person_id,
-        {{ behavioral_analytics.period_start(unit, 'cohort_events.cohort_event_date') }} as cohort_start_date
-    from cohort_events
-    {% if not loop.last %}union all{% endif %}
+        select
+            cohort_events.cohort_kind,
+            '{{ unit }}' as period_unit,
+            cohort_events.person_id,
+            {{ behavioral_analytics.period_start(unit, 'cohort_events.cohort_event_date') }} as cohort_start_date
+        from cohort_events
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -101,12 +101,12 @@ person_cohorts as (
 person_periods as (
 
     {% for unit in units %}
-    select distinct
-        '{{ unit }}' as period_unit,
-        person_days.person_id,
-        {{ behavioral_analytics.period_start(unit, 'person_days.activity_date') }} as period_start_date
-    from person_days
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            '{{ unit }}' as period_unit,
+            person_days.person_id,
+            {{ behavioral_analytics.period_start(unit, 'person_days.activity_date') }} as period_start_date
+        from person_days
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -115,20 +115,20 @@ person_periods as (
 cohort_activity as (
 
     {% for unit in units %}
-    select
-        person_cohorts.cohort_kind,
-        person_cohorts.period_unit,
-        person_cohorts.cohort_start_date,
-        person_cohorts.person_id,
-        {{ behavioral_analytics.periods_between(unit, 'person_cohorts.cohort_start_date', 'person_periods.period_start_date') }}
-            as period_number
-    from person_cohorts
-    inner join person_periods
-        on person_cohorts.person_id = person_periods.person_id
-            and person_cohorts.period_unit = person_periods.period_unit
-            and person_periods.period_start_date > person_cohorts.cohort_start_date
-    where person_cohorts.period_unit = '{{ unit }}'
-    {% if not loop.last %}union all{% endif %}
+        select
+            person_cohorts.cohort_kind,
+            person_cohorts.period_unit,
+            person_cohorts.cohort_start_date,
+            person_cohorts.person_id,
+            {{ behavioral_analytics.periods_between(unit, 'person_cohorts.cohort_start_date', 'person_periods.period_start_date') }}  -- noqa: LT05
+                as period_number
+        from person_cohorts
+        inner join person_periods
+            on person_cohorts.person_id = person_periods.person_id
+                and person_cohorts.period_unit = person_periods.period_unit
+                and person_cohorts.cohort_start_date < person_periods.period_start_date
+        where person_cohorts.period_unit = '{{ unit }}'
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -187,21 +187,21 @@ last_active as (
 grid as (
 
     {% for unit in units %}
-    select
-        cohort_sizes.cohort_kind,
-        cohort_sizes.period_unit,
-        cohort_sizes.cohort_start_date,
-        cohort_sizes.cohort_persons,
-        periods.period_start_date,
-        periods.period_end_date,
-        {{ behavioral_analytics.periods_between(unit, 'cohort_sizes.cohort_start_date', 'periods.period_start_date') }}
-            as period_number
-    from cohort_sizes
-    inner join periods
-        on cohort_sizes.period_unit = periods.period_unit
-            and periods.period_start_date >= cohort_sizes.cohort_start_date
-    where cohort_sizes.period_unit = '{{ unit }}'
-    {% if not loop.last %}union all{% endif %}
+        select
+            cohort_sizes.cohort_kind,
+            cohort_sizes.period_unit,
+            cohort_sizes.cohort_start_date,
+            cohort_sizes.cohort_persons,
+            periods.period_start_date,
+            periods.period_end_date,
+            {{ behavioral_analytics.periods_between(unit, 'cohort_sizes.cohort_start_date', 'periods.period_start_date') }}  -- noqa: LT05
+                as period_number
+        from cohort_sizes
+        inner join periods
+            on cohort_sizes.period_unit = periods.period_unit
+                and cohort_sizes.cohort_start_date <= periods.period_start_date
+        where cohort_sizes.period_unit = '{{ unit }}'
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),

@@ -23,12 +23,12 @@ calendar as (
 periods as (
 
     {% for unit in units %}
-    select distinct
-        '{{ unit }}' as period_unit,
-        calendar.{{ unit }}_start_date as period_start_date,
-        {{ behavioral_analytics.period_add(unit, 1, 'calendar.' ~ unit ~ '_start_date') }} as period_end_date
-    from calendar
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            '{{ unit }}' as period_unit,
+            calendar.{{ unit }}_start_date as period_start_date,
+            {{ behavioral_analytics.period_add(unit, 1, 'calendar.' ~ unit ~ '_start_date') }} as period_end_date
+        from calendar
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -45,14 +45,14 @@ day_numbers as (
 person_periods as (
 
     {% for unit in units %}
-    select
-        '{{ unit }}' as period_unit,
-        person_days.{{ unit }}_start_date as period_start_date,
-        person_days.person_id,
-        count(*) as active_day_count
-    from person_days
-    group by person_days.{{ unit }}_start_date, person_days.person_id
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ unit }}' as period_unit,
+            person_days.{{ unit }}_start_date as period_start_date,
+            person_days.person_id,
+            count(*) as active_day_count
+        from person_days
+        group by person_days.{{ unit }}_start_date, person_days.person_id
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
