@@ -75,3 +75,31 @@ def test_leaked_email_fails_the_events_suite(built_jsonl, tmp_path):
     assert not result.success
     described = [failure.describe() for failure in result.failures]
     assert any("properties" in text and "not_match_regex" in text for text in described)
+
+
+def test_broken_behaviour_marts_fail_their_suites(built_jsonl, tmp_path):
+    """Period 0 below 100 % and a funnel step with more persons than the one
+    before are each caught, by name."""
+    broken = tmp_path / built_jsonl.warehouse.name
+    shutil.copy(built_jsonl.warehouse, broken)
+    with duckdb.connect(str(broken)) as connection:
+        connection.execute(
+            "update main_marts.fct_retention_cohorts set retention_rate = 0.5"
+            " where period_number = 0 and period_unit = 'week'"
+        )
+        connection.execute(
+            "update main_marts.fct_funnel_steps set conversion_from_previous = 1.25"
+            " where step_number = 2 and breakdown = 'all'"
+        )
+    results = validate_warehouse(
+        broken, suites=["marts_retention", "marts_funnels"], build_docs=False
+    )
+    failed = {
+        (failure.suite, failure.column, failure.expectation)
+        for result in results
+        for failure in result.failures
+    }
+    assert failed == {
+        ("marts_retention", "retention_rate", "expect_column_values_to_be_between"),
+        ("marts_funnels", "conversion_from_previous", "expect_column_values_to_be_between"),
+    }
