@@ -220,15 +220,53 @@ def score(warehouse, truth_dir) -> None:
 
 
 @main.command()
-@click.argument("source_format", type=click.Choice(["snowplow", "ga4"]))
-@click.argument("csv_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument(
+    "source_format",
+    type=click.Choice(["snowplow", "ga4", "online-retail", "dbt-product-analytics"]),
+)
+@click.argument("input_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-def convert(source_format, csv_path, out_dir) -> None:
-    """Convert Snowplow atomic events or GA4 events (CSV) into contract JSONL."""
-    from behavioral_analytics.adapters import convert_atomic_events_csv, convert_ga4_events_csv
+@click.option(
+    "--keep-anonymous",
+    is_flag=True,
+    help="online-retail: write invoices without a CustomerID as anonymous events.",
+)
+def convert(source_format, input_path, out_dir, keep_anonymous) -> None:
+    """Convert another tracker's events or a public data set into contract JSONL.
 
-    converter = convert_atomic_events_csv if source_format == "snowplow" else convert_ga4_events_csv
-    summary = converter(csv_path, out_dir)
+    snowplow (atomic events CSV), ga4 (dbt-ga4 events CSV), online-retail (UCI Online
+    Retail, Parquet or CSV: one event per invoice), dbt-product-analytics
+    (mjirv/dbt_product_analytics raw_orders CSV: one event per row).
+    """
+    if keep_anonymous and source_format != "online-retail":
+        raise click.UsageError("--keep-anonymous applies to online-retail only")
+    if source_format == "online-retail":
+        from behavioral_analytics.adapters.online_retail import convert_online_retail
+
+        summary = convert_online_retail(input_path, out_dir, keep_anonymous=keep_anonymous)
+        without_customer = (
+            summary["purchases_without_customer"] + summary["cancellations_without_customer"]
+        )
+        console.print(
+            f"{summary['invoices']:,} invoices ({summary['cancellations']:,} cancellations) "
+            f"in {summary['lines_read']:,} lines ({summary['lines_without_customer']:,} "
+            f"without a customer); written to {out_dir}: {summary['purchases_written']:,} "
+            f"purchases + {summary['cancellations_written']:,} cancellations = "
+            f"{summary['lines_written']:,} events ({len(summary['files'])} files); left out: "
+            f"{without_customer:,} invoices without a customer, "
+            f"{summary['non_positive_orders']:,} orders of revenue <= 0, "
+            f"{summary['adjustments']:,} adjustments"
+        )
+        return
+    from behavioral_analytics.adapters import convert_atomic_events_csv, convert_ga4_events_csv
+    from behavioral_analytics.adapters.product_analytics import convert_product_analytics_orders
+
+    converter = {
+        "snowplow": convert_atomic_events_csv,
+        "ga4": convert_ga4_events_csv,
+        "dbt-product-analytics": convert_product_analytics_orders,
+    }[source_format]
+    summary = converter(input_path, out_dir)
     console.print(
         f"{summary['rows_read']:,} rows read, {summary['lines_written']:,} lines written "
         f"to {out_dir} ({len(summary['files'])} files)"
