@@ -2,7 +2,9 @@
 
 Used to prove that incremental builds equal a full rebuild. Rows are compared
 as sets of complete rows (sorted on every column); columns that record when
-a run wrote a row (``_loaded_at``) are left out.
+a run wrote a row (``_loaded_at``) are left out. Floats are equal within a
+relative 1e-9: DuckDB's parallel aggregates add in no fixed order, so a sum
+may differ in its last bit between two builds of the same data.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 RUN_BOOKKEEPING_COLUMNS = {"_loaded_at"}
@@ -44,9 +47,28 @@ def _frame(
         frame = connection.execute(f"select * from {relation} where {where or 'true'}").df()
     frame = frame.drop(columns=[c for c in frame.columns if c in RUN_BOOKKEEPING_COLUMNS | ignore])
     frame = frame[sorted(frame.columns)]
-    as_text = frame.astype(str)
+    # floats sort by 9 significant digits: a parallel sum may differ in the last bit
+    as_text = pd.DataFrame(
+        {
+            column: (
+                frame[column].map(lambda value: "" if pd.isna(value) else f"{value:.9g}")
+                if pd.api.types.is_float_dtype(frame[column])
+                else frame[column].astype(str)
+            )
+            for column in frame.columns
+        }
+    )
     order = as_text.sort_values(list(as_text.columns), kind="stable").index
     return frame.loc[order].reset_index(drop=True)
+
+
+def _unequal(left: pd.Series, right: pd.Series) -> pd.Series:
+    """Rows that differ: floats beyond a relative 1e-9 (summation order), others exactly."""
+    both_missing = left.isna() & right.isna()
+    if pd.api.types.is_float_dtype(left) and pd.api.types.is_float_dtype(right):
+        close = np.isclose(left.to_numpy(), right.to_numpy(), rtol=1e-9, atol=1e-12)
+        return ~(pd.Series(close, index=left.index) | both_missing)
+    return ~((left == right) | both_missing)
 
 
 def compare(
@@ -93,9 +115,7 @@ def compare(
             differences.append(Difference(relation, f"{len(left)} rows vs {len(right)}"))
             continue
         for column in left.columns:
-            unequal = ~(
-                (left[column] == right[column]) | (left[column].isna() & right[column].isna())
-            )
+            unequal = _unequal(left[column], right[column])
             if unequal.any():
                 first = unequal.idxmax()
                 differences.append(
