@@ -75,3 +75,20 @@
     select * from ordered
     where ordered.value > ordered.previous_value
 {% endtest %}
+
+
+{% test relationships_in_latest_snapshot(model, column_name, to, field, snapshot_column) %}
+    {#- `relationships`, on the latest snapshot only: older snapshots keep the
+        persons as they were known then (a device identified later, or a
+        person who opted out since, is not in today's dim_persons). -#}
+    with latest as (
+        select * from {{ model }}
+        where {{ snapshot_column }} = (select max({{ snapshot_column }}) from {{ model }})
+    )
+    select latest.{{ column_name }}
+    from latest
+    left join {{ to }} as parent
+        on latest.{{ column_name }} = parent.{{ field }}
+    where latest.{{ column_name }} is not null
+        and parent.{{ field }} is null
+{% endtest %}
