@@ -650,9 +650,11 @@ def behavior(tmp_path_factory) -> Behavior:
 
 
 @pytest.fixture(scope="session")
-def behavior_defaults(tmp_path_factory) -> Behavior:
-    """Every behavioural var at its default (UTC, Monday weeks, as of the day after the data)."""
-    return _build(tmp_path_factory.mktemp("behavior_defaults"), {}, persons=100, days=40, seed=5)
+def behavior_defaults(built_jsonl) -> Behavior:
+    """Every behavioural var at its default (UTC, Monday weeks, as of the day after the
+    data): the shared end-to-end build (a full `dbt build` with no vars), not a build
+    of its own."""
+    return Behavior(built_jsonl, {}, reference.Config.from_vars({}))
 
 
 @pytest.fixture(scope="session")
