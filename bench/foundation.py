@@ -11,68 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import shutil
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from _common import ROOT, dbt_env, machine, node_timings, run_dbt
 
-from behavioral_analytics import project  # noqa: E402
-from behavioral_analytics.generator import generate  # noqa: E402
-
-
-def machine() -> dict:
-    memory_kb = next(
-        int(line.split()[1])
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory_kb / 1024 / 1024, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": {
-            name: version(name)
-            for name in ("dbt-core", "dbt-duckdb", "duckdb", "pandas", "pyarrow")
-        },
-    }
-
-
-def run_dbt(args: list[str], env: dict, work: Path) -> tuple[float, float, dict]:
-    """Run dbt; return wall seconds, peak RSS of the dbt process (MiB), run results."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    target = work / "target"
-    started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(
-        [dbt, *args, "--target-path", str(target), "--log-path", str(work / "logs")],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    results = json.loads((target / "run_results.json").read_text())
-    return wall, max(peak, before) / 1024, results
+from behavioral_analytics.generator import generate
 
 
 def main() -> None:
@@ -100,34 +46,11 @@ def main() -> None:
     )
     generation_seconds = time.perf_counter() - started
 
-    env = project.dbt_environment(events_path=work / "data" / "events", warehouse=work / "w.duckdb")
+    env = dbt_env(events=work / "data" / "events", warehouse=work / "w.duckdb")
     build_seconds, peak_mib, results = run_dbt(["build", "--target", "duckdb"], env, work)
-    models = sorted(
-        (
-            {
-                "node": result["unique_id"].split(".")[-1],
-                "seconds": round(result["execution_time"], 3),
-            }
-            for result in results["results"]
-            if result["unique_id"].startswith("model.")
-        ),
-        key=lambda row: -row["seconds"],
-    )
+    timings = node_timings(results)
+    models, tests = timings["models"], timings["tests"]
     model_seconds = sum(row["seconds"] for row in models)
-    tests = sorted(
-        (
-            {
-                # test.<project>.<name>.<hash>, unit_test.<project>.<model>.<name>
-                "node": ".".join(result["unique_id"].split(".")[2:4])
-                if result["unique_id"].startswith("unit_test.")
-                else result["unique_id"].split(".")[2],
-                "seconds": round(result["execution_time"], 3),
-            }
-            for result in results["results"]
-            if result["unique_id"].startswith(("test.", "unit_test."))
-        ),
-        key=lambda row: -row["seconds"],
-    )
 
     figures = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
