@@ -4,7 +4,7 @@
 the modules each hold one rule set (see their docstrings).
 """
 
-from behavioral_analytics.churn.params import ChurnParams, ChurnResult
+from behavioral_analytics.churn.params import ChurnParams, ChurnResult, InsufficientHistory
 from behavioral_analytics.churn.runner import run_churn
 
-__all__ = ["ChurnParams", "ChurnResult", "run_churn"]
+__all__ = ["ChurnParams", "ChurnResult", "InsufficientHistory", "run_churn"]

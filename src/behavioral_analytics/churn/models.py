@@ -42,6 +42,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from behavioral_analytics.churn.params import InsufficientHistory
+
 CANDIDATES = ("logistic", "gradient_boosting")
 CALIBRATIONS = ("isotonic", "sigmoid")
 CALIBRATION_FOLDS = 3
@@ -164,7 +166,7 @@ def fit_model(name: str, frame: pd.DataFrame, seed: int) -> FittedModel:
     matrix = matrix[usable]
     labels = frame["churned"].to_numpy(dtype=int)
     if len(np.unique(labels)) < 2:
-        raise ValueError("the fitting snapshot holds one class only: nothing to learn")
+        raise InsufficientHistory("the fitting snapshot holds one class only: nothing to learn")
     out_of_fold = np.zeros(len(labels))
     folds = min(CALIBRATION_FOLDS, int(np.bincount(labels).min()))
     if folds >= 2:

@@ -17,6 +17,12 @@ MODEL_NAMES = (
 RISK_BANDS = ("low", "medium", "high")
 
 
+class InsufficientHistory(ValueError):
+    """The data cannot train a churn model as of the as-of date: a training snapshot
+    (T - H or T - 2H) has no persons, or its labels hold one class only. The dbt models
+    then write empty tables and a model card saying why, instead of failing the build."""
+
+
 @dataclass(frozen=True)
 class ChurnParams:
     """What a run depends on (all but ``n_threads`` enter the model version).

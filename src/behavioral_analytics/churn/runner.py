@@ -168,6 +168,7 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
     fairness.insert(0, "model_version", version)
     first_seen = score_rows.set_index("person_id").get("first_seen_at")
     curves = survival_curves(activity, snaps.score, horizon, first_seen, people["segment_id"])
+    curves.insert(0, "as_of_date", snaps.score.date())
     drift = feature_drift(holdout, score_rows, final.columns)
     drift.insert(0, "reference_as_of_date", snaps.train.date())
     drift.insert(1, "as_of_date", snaps.score.date())

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from behavioral_analytics.churn.labels import activity_before, churn_labels, day_series, to_day
+from behavioral_analytics.churn.params import InsufficientHistory
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,10 @@ def snapshot_rows(features: pd.DataFrame, as_of_date: pd.Timestamp) -> pd.DataFr
     dates = day_series(features["as_of_date"])
     rows = features.loc[dates == as_of_date].copy()
     if rows.empty:
-        raise ValueError(f"person_features has no rows as of {as_of_date.date()}")
+        raise InsufficientHistory(
+            f"person_features has no rows as of {as_of_date.date()}: the events do not reach "
+            "back two churn horizons before the as-of date"
+        )
     rows["person_id"] = rows["person_id"].astype(str)
     if rows["person_id"].duplicated().any():
         raise ValueError(f"person_features has duplicate persons as of {as_of_date.date()}")
@@ -89,5 +93,5 @@ def scoring_population(
         extra = pd.DataFrame({"person_id": missing, "as_of_date": snapshots.score})
         rows = pd.concat([rows, extra], ignore_index=True) if len(rows) else extra
     if rows.empty:
-        raise ValueError(f"nothing to score as of {snapshots.score.date()}")
+        raise InsufficientHistory(f"nothing to score as of {snapshots.score.date()}")
     return rows.sort_values("person_id").reset_index(drop=True)

@@ -1,0 +1,19 @@
+"""One row per as-of date: PSI of the scores against the previous as-of date (see the YAML)."""
+
+from behavioral_analytics.dbt_models import churn_scores
+
+
+def model(dbt, session):
+    dbt.config(
+        materialized="incremental", incremental_strategy="delete+insert", unique_key="as_of_date"
+    )
+    refs = {
+        "person_features": dbt.ref("person_features"),
+        "int_as_of_dates": dbt.ref("int_as_of_dates"),
+        "int_churn_activity_days": dbt.ref("int_churn_activity_days"),
+        "int_person_attributes": dbt.ref("int_person_attributes"),
+        "person_segments": dbt.ref("person_segments"),
+    }
+    previous = dbt.ref("person_churn_scores").df()
+    settings = dbt.config.get("churn_settings")
+    return churn_scores.table("fct_score_drift", refs, settings, session, previous)
