@@ -202,7 +202,8 @@ def validate(warehouse, suites, no_docs) -> None:
     help="The truth folder the generator wrote beside the events.",
 )
 def score(warehouse, truth_dir) -> None:
-    """Score stitching, shared devices and bot detection against the generator's truth."""
+    """Score stitching, bots, segments and churn scores against the generator's truth."""
+    from behavioral_analytics.model_truth import model_scores
     from behavioral_analytics.scoring import score as score_warehouse
 
     table = Table(title=f"Against the truth in {truth_dir}")
@@ -216,6 +217,38 @@ def score(warehouse, truth_dir) -> None:
             f"{result.correct} / {result.predicted}",
             f"{result.found} / {result.actual}",
         )
+    console.print(table)
+    models = model_scores(warehouse or project.duckdb_path(), truth_dir)
+    table = Table(title="Models against the truth (latest as-of date)")
+    for column in ("model", "as of", "measure", "value", "persons matched"):
+        table.add_column(column)
+    segments, churn = models["segments"], models["churn"]
+    if segments:
+        table.add_row(
+            "segments vs personas",
+            segments["as_of_date"],
+            "adjusted Rand index",
+            f"{segments['adjusted_rand_index']:.3f}",
+            f"{segments['persons']} ({segments['coverage']:.0%} of model-scored)",
+        )
+    if churn:
+        for measure, key in (
+            ("ROC AUC vs truth", "roc_auc"),
+            ("ECE vs truth (10 bins)", "ece"),
+            ("holdout ROC AUC, champion", "holdout_champion_roc_auc"),
+            ("holdout ROC AUC, Pareto/NBD", "holdout_pareto_nbd_roc_auc"),
+            ("holdout ECE, champion", "holdout_champion_ece"),
+        ):
+            value = churn.get(key)
+            table.add_row(
+                f"churn, {churn['horizon_days']}-day horizon",
+                churn["as_of_date"],
+                measure,
+                "n/a" if value is None else f"{value:.3f}",
+                f"{churn['persons']} ({churn['coverage']:.0%} of scored)",
+            )
+    if not (segments or churn):
+        table.add_row("(no person_segments or person_churn_scores rows)", "", "", "", "")
     console.print(table)
 
 
