@@ -33,13 +33,27 @@ class BuiltWarehouse:
             return connection.execute(sql).df()
 
 
+# The dbt Python models (segments, churn) fit models: builds that test the SQL
+# layers leave them out; test_python_models.py builds them on enough history.
+WITHOUT_PYTHON_MODELS = ["--exclude", "tag:python_models"]
+
+
 def run_dbt(
     args: list[str],
     events: Path,
     warehouse: Path,
     check: bool = True,
     env_overrides: dict[str, str] | None = None,
+    python_models: bool = False,
 ):
+    """Run dbt on these events into this warehouse. A ``build`` or ``run`` leaves the
+    Python models out unless ``python_models`` is set (a ``--select`` is kept as is)."""
+    if not python_models and args[:1] in (["build"], ["run"]) and "--select" not in args:
+        if "--exclude" in args:
+            at = args.index("--exclude") + 1
+            args = [*args[:at], WITHOUT_PYTHON_MODELS[1], *args[at:]]
+        else:
+            args = [*args, *WITHOUT_PYTHON_MODELS]
     env = project.dbt_environment(events_path=events, warehouse=warehouse)
     env[project.PII_SALT_ENV] = TEST_PII_SALT  # test warehouses use the known test salt
     env.update(env_overrides or {})

@@ -25,7 +25,9 @@ def test_committed_suites_name_their_relation():
 
 
 def test_suites_pass_on_a_good_build(built_jsonl):
-    results = validate_warehouse(built_jsonl.warehouse, build_docs=False)
+    # the Python models' suites run on their own build (test_python_models.py)
+    names = [suite.name for suite in load_suites() if not suite.name.startswith("models_")]
+    results = validate_warehouse(built_jsonl.warehouse, suites=names, build_docs=False)
     assert results and all(result.success for result in results), [
         failure.describe() for result in results for failure in result.failures
     ]

@@ -14,11 +14,21 @@ _RESULTS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
+# Float inputs are rounded to this many decimals: DuckDB's parallel sums differ in
+# the last bits from build to build (an incremental build's person_features equals a
+# full build's within 1e-9, not bit for bit), and a tree model's split on such a
+# value would make the same data give different scores.
+INPUT_DECIMALS = 9
+
+
 def read(refs: dict, name: str) -> pd.DataFrame:
-    """A ref as a DataFrame, rows in a fixed order (deterministic). ``refs`` maps
-    names to the relations the model file got from ``dbt.ref`` (dbt finds a
-    Python model's parents by its literal ``dbt.ref("...")`` calls)."""
+    """A ref as a DataFrame, rows in a fixed order, floats rounded to
+    ``INPUT_DECIMALS`` (deterministic). ``refs`` maps names to the relations the
+    model file got from ``dbt.ref`` (dbt finds a Python model's parents by its
+    literal ``dbt.ref("...")`` calls)."""
     frame = refs[name].df()
+    floats = frame.select_dtypes("float").columns
+    frame[floats] = frame[floats].round(INPUT_DECIMALS)
     return frame.sort_values(list(frame.columns)[:2], kind="stable").reset_index(drop=True)
 
 
