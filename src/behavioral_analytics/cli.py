@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime
@@ -114,8 +115,40 @@ def demo(persons, days, seed, events_path) -> None:
     env = project.dbt_environment(events_path=events_path.resolve(), warehouse=warehouse)
     salt_source = project.ensure_pii_salt(env, warehouse)
     console.print(f"[dim]PII salt from {salt_source}[/]")
-    _dbt(["build", "--target", "duckdb"], env)
+    _dbt(["build", "--target", "duckdb", "--vars", json.dumps(DEMO_VARS)], env)
     _print_summary(warehouse)
+    _print_models(warehouse)
+
+
+# A few weeks of sample events cannot train the default 28-day churn horizon (training
+# needs two horizons of history): the demo scores a 7-day horizon, with weekly snapshots.
+DEMO_VARS = {"behavior__churn_horizon_days": 7, "behavior__feature_snapshot_weeks": 1}
+
+
+def _print_models(path: Path) -> None:
+    from behavioral_analytics.warehouse import model_summary
+
+    summary = model_summary(path)
+    if summary is None:
+        return
+    table = Table(title=f"Models as of {summary['as_of_date']}", show_header=False)
+    for label, persons in summary["segments"].items():
+        table.add_row(f"segment: {label}", f"{persons:,} persons")
+    if summary["churn"]:
+        churn = summary["churn"]
+        table.add_row(
+            f"churn ({churn['horizon_days']}-day horizon, {churn['champion']})",
+            f"{churn['scored']:,} persons scored: "
+            + ", ".join(f"{band} {count:,}" for band, count in churn["risk_bands"].items()),
+        )
+        table.add_row(
+            "churn holdout ROC AUC",
+            f"{churn['champion_auc']:.3f} (Pareto/NBD {churn['pareto_nbd_auc']:.3f}), "
+            f"ECE {churn['champion_ece']:.3f}",
+        )
+    else:
+        table.add_row("churn", summary["churn_note"])
+    console.print(table)
 
 
 @main.command()
@@ -156,6 +189,34 @@ def _print_summary(path: Path) -> None:
         f"Marts: schema main_marts in {result.path}; read it with "
         f"duckdb.connect({str(result.path)!r}, read_only=True) or any DuckDB client."
     )
+
+
+@main.command("model-card")
+@warehouse_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=project.PROJECT_ROOT / "docs" / "model_cards",
+    show_default=True,
+    help="Folder the cards are written to.",
+)
+def model_card(warehouse, out_dir) -> None:
+    """Write every churn model card of the warehouse (churn_model_cards) as markdown."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse or project.duckdb_path()), read_only=True) as connection:
+        cards = connection.execute(
+            "select model_name, model_version, markdown from main_marts.churn_model_cards"
+            " order by as_of_date, model_version"
+        ).fetchall()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, version, markdown in cards:
+        path = out_dir / f"{name}-{version}.md"
+        path.write_text(markdown, encoding="utf-8")
+        console.print(f"wrote {path}")
+    if not cards:
+        console.print("no model cards: build the Python models first (dbt build)")
 
 
 @main.command()

@@ -98,3 +98,64 @@ def summarize(path: Path) -> WarehouseSummary:
             unknown_event_names=unknown,
             relations=relations,
         )
+
+
+def model_summary(path: Path) -> dict | None:
+    """Segments (persons per label) and churn scores (risk bands, holdout AUCs) at the
+    latest as-of date; None when the Python models were not built."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            as_of = connection.execute(
+                "select max(as_of_date) from main_marts.person_segments"
+            ).fetchone()[0]
+        except duckdb.CatalogException:
+            return None
+        segments = dict(
+            connection.execute(
+                "select segment_label, count(*) from main_marts.person_segments"
+                " where as_of_date = ? group by 1 order by 2 desc, 1",
+                [as_of],
+            ).fetchall()
+        )
+        bands = connection.execute(
+            "select risk_band, count(*), any_value(model_version), any_value(horizon_days)"
+            " from main_marts.person_churn_scores"
+            " where as_of_date = (select max(as_of_date) from main_marts.person_churn_scores)"
+            " group by 1 order by 1"
+        ).fetchall()
+        note = connection.execute(
+            "select markdown from main_marts.churn_model_cards"
+            " where model_version like 'not-trained-%' order by as_of_date desc limit 1"
+        ).fetchone()
+        churn = None
+        if bands:
+            version = bands[0][2]
+            metrics = dict(
+                (row[0], (row[1], row[2]))
+                for row in connection.execute(
+                    "select model, roc_auc, ece from main_marts.churn_model_metrics"
+                    " where model_version = ? and segment = 'all'",
+                    [version],
+                ).fetchall()
+            )
+            champion = connection.execute(
+                "select model from main_marts.churn_model_metrics where model_version = ?"
+                " and segment = 'all' and model != 'champion' and roc_auc = ?"
+                " and model in ('logistic', 'gradient_boosting') order by model limit 1",
+                [version, metrics["champion"][0]],
+            ).fetchone()
+            churn = {
+                "horizon_days": bands[0][3],
+                "champion": champion[0] if champion else "champion",
+                "scored": sum(row[1] for row in bands),
+                "risk_bands": {row[0]: row[1] for row in bands},
+                "champion_auc": metrics["champion"][0],
+                "champion_ece": metrics["champion"][1],
+                "pareto_nbd_auc": metrics["pareto_nbd"][0],
+            }
+    return {
+        "as_of_date": as_of,
+        "segments": segments,
+        "churn": churn,
+        "churn_note": note[0].splitlines()[2] if note else "no churn scores",
+    }
