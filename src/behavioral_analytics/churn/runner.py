@@ -15,7 +15,10 @@ Order (T = as-of date, H = horizon; see ``splits`` for the snapshots):
    BTYD model with the higher holdout ROC AUC (BG/NBD on ties), fitted on activity before
    T; NaN for persons without activity.
 5. Importance, fairness (holdout), survival (activity before T), drift (T − H → T, and
-   past scores when given), model version, model card.
+   past scores when given), model version, model card. The holdout's per-segment metrics
+   and fairness group persons by ``persons.holdout_segment_id`` (their segment as of
+   T − H: a segment as of T would already reflect the holdout's outcome window), else by
+   ``segment_id``; survival curves by ``segment_id`` (as of T).
 6. Warnings in the summary and the card: the champion's validation ROC AUC below a
    baseline's, a fitting snapshot with less activity history than one horizon, a
    validation ECE above 0.03, a BTYD model that could not be fitted.
@@ -58,6 +61,8 @@ def _persons(persons: pd.DataFrame) -> pd.DataFrame:
     for column in ("user_id", "platform", "locale", "segment_id"):
         if column not in frame.columns:
             frame[column] = pd.NA
+    if "holdout_segment_id" not in frame.columns:
+        frame["holdout_segment_id"] = frame["segment_id"]
     return frame.drop_duplicates("person_id").set_index("person_id")
 
 
@@ -138,7 +143,7 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
     version = model_version(
         params, window, {"champion": champion, "calibration": methods[champion]}
     )
-    segments = people["segment_id"].reindex(holdout["person_id"]).reset_index(drop=True)
+    segments = people["holdout_segment_id"].reindex(holdout["person_id"]).reset_index(drop=True)
     metrics = _metrics_rows(holdout, predictions, calibrations, segments, snaps, version)
 
     # 4. refit on T - H, score T
@@ -163,7 +168,8 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
     # 5. audit tables
     importance = permutation_importances(fitted[champion], holdout, seed)
     importance.insert(0, "model_version", version)
-    groups = people.reindex(holdout["person_id"]).rename(columns={"segment_id": "segment"})
+    groups = people.reindex(holdout["person_id"]).drop(columns="segment_id")
+    groups = groups.rename(columns={"holdout_segment_id": "segment"})
     fairness = fairness_table(labels, predictions["champion"], groups, params.fairness_threshold)
     fairness.insert(0, "model_version", version)
     first_seen = score_rows.set_index("person_id").get("first_seen_at")

@@ -58,12 +58,18 @@ def inputs(refs: dict, settings_value, previous_scores: pd.DataFrame | None):
     activity = read(refs, "int_churn_activity_days")[["person_id", "activity_date"]]
     attributes = read(refs, "int_person_attributes")
     segments = read(refs, "person_segments")
-    if params is not None and len(segments):
-        segments = segments[_day(segments["as_of_date"]) == as_of_date]
     persons = attributes.rename(
         columns={"primary_platform": "platform", "primary_locale": "locale"}
-    ).merge(segments[["person_id", "segment_id"]], on="person_id", how="left")
-    persons = persons[["person_id", "user_id", "platform", "locale", "segment_id"]]
+    )
+    for column, date in (("segment_id", as_of_date), ("holdout_segment_id", None)):
+        if params is not None and date is None:
+            date = as_of_date - dt.timedelta(days=params.horizon_days)
+        rows = segments[_day(segments["as_of_date"]) == date] if len(segments) else segments
+        rows = rows[["person_id", "segment_id"]].rename(columns={"segment_id": column})
+        persons = persons.merge(rows, on="person_id", how="left")
+    persons = persons[
+        ["person_id", "user_id", "platform", "locale", "segment_id", "holdout_segment_id"]
+    ]
     persons = persons.sort_values("person_id").reset_index(drop=True)
     earlier = None
     if params is not None and previous_scores is not None and len(previous_scores):
