@@ -33,5 +33,5 @@ behavior validate
 echo "== lint: sqlfluff (dbt templater, DuckDB dialect)"
 sqlfluff lint models macros tests analyses
 
-echo "== pytest"
-pytest -q
+echo "== pytest (two workers; a test file stays on one worker, its fixtures built once)"
+pytest -q -n 2 --dist loadfile

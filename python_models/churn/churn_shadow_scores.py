@@ -16,4 +16,7 @@ def model(dbt, session):
     }
     previous = dbt.ref("person_churn_scores").df()
     settings = dbt.config.get("churn_settings")
-    return churn_scores.table("churn_shadow_scores", refs, settings, session, previous)
+    segmentation = dbt.config.get("segmentation_settings")
+    return churn_scores.table(
+        "churn_shadow_scores", refs, settings, session, previous, segmentation
+    )

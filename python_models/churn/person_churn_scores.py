@@ -16,4 +16,7 @@ def model(dbt, session):
     }
     previous = io.read_this(dbt, session)
     settings = dbt.config.get("churn_settings")
-    return churn_scores.table("person_churn_scores", refs, settings, session, previous)
+    segmentation = dbt.config.get("segmentation_settings")
+    return churn_scores.table(
+        "person_churn_scores", refs, settings, session, previous, segmentation
+    )

@@ -46,9 +46,9 @@ def run_dbt(
     env_overrides: dict[str, str] | None = None,
     python_models: bool = False,
 ):
-    """Run dbt on these events into this warehouse. A ``build`` or ``run`` leaves the
+    """Run dbt on these events into this warehouse. A ``build``, ``run`` or ``test`` leaves the
     Python models out unless ``python_models`` is set (a ``--select`` is kept as is)."""
-    if not python_models and args[:1] in (["build"], ["run"]) and "--select" not in args:
+    if not python_models and args[:1] in (["build"], ["run"], ["test"]) and "--select" not in args:
         if "--exclude" in args:
             at = args.index("--exclude") + 1
             args = [*args[:at], WITHOUT_PYTHON_MODELS[1], *args[at:]]

@@ -12,6 +12,7 @@ from behavioral_analytics import __version__
 
 from .contract import conform
 from .io import fingerprint, once, read, settings
+from .segments import result as segment_result
 
 # Output table -> attribute of ChurnResult (the rest are named alike).
 ATTRIBUTES = {
@@ -45,8 +46,32 @@ def _day(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).dt.date
 
 
-def inputs(refs: dict, settings_value, previous_scores: pd.DataFrame | None):
-    """(features, activity, persons, params, earlier scores) of this build."""
+def _holdout_segments(refs, segmentation_settings, segments, features, params) -> pd.DataFrame:
+    """person_id, holdout_segment_id: each holdout person (as of T - H) assigned to this
+    build's segments by their own features then (the segmentation's last model, no
+    refit): their segment as of T would already reflect the holdout's outcome window."""
+    from behavioral_analytics.segmentation.runner import assign_snapshot
+
+    holdout_date = params.as_of_date - dt.timedelta(days=params.horizon_days)
+    rows = features[_day(features["as_of_date"]) == holdout_date]
+    empty = pd.DataFrame({"person_id": [], "holdout_segment_id": []})
+    if rows.empty or segmentation_settings is None:
+        return empty
+    segmentation = segment_result(refs, segmentation_settings, segments)
+    assigned = assign_snapshot(segmentation, rows)
+    assigned["segment_id"] = assigned["segment_id"].astype("Int64")
+    return assigned.rename(columns={"segment_id": "holdout_segment_id"})
+
+
+def inputs(
+    refs: dict,
+    settings_value,
+    previous_scores: pd.DataFrame | None,
+    segmentation_settings=None,
+):
+    """(features, activity, persons, params, earlier scores) of this build.
+    ``segmentation_settings``: the segmentation models' settings, to assign the holdout
+    persons to segments (None: no per-segment holdout metrics)."""
     as_of_date = _as_of(refs)
     params = _params(settings(settings_value), as_of_date) if as_of_date else None
     features = read(refs, "person_features")
@@ -61,12 +86,16 @@ def inputs(refs: dict, settings_value, previous_scores: pd.DataFrame | None):
     persons = attributes.rename(
         columns={"primary_platform": "platform", "primary_locale": "locale"}
     )
-    for column, date in (("segment_id", as_of_date), ("holdout_segment_id", None)):
-        if params is not None and date is None:
-            date = as_of_date - dt.timedelta(days=params.horizon_days)
-        rows = segments[_day(segments["as_of_date"]) == date] if len(segments) else segments
-        rows = rows[["person_id", "segment_id"]].rename(columns={"segment_id": column})
-        persons = persons.merge(rows, on="person_id", how="left")
+    if params is not None:
+        current = (
+            segments[_day(segments["as_of_date"]) == as_of_date] if len(segments) else segments
+        )
+        persons = persons.merge(current[["person_id", "segment_id"]], on="person_id", how="left")
+        persons["segment_id"] = persons["segment_id"].astype("Int64")
+        holdout = _holdout_segments(refs, segmentation_settings, segments, features, params)
+        persons = persons.merge(holdout, on="person_id", how="left")
+    else:
+        persons = persons.assign(segment_id=pd.NA, holdout_segment_id=pd.NA)
     persons = persons[
         ["person_id", "user_id", "platform", "locale", "segment_id", "holdout_segment_id"]
     ]
@@ -78,12 +107,19 @@ def inputs(refs: dict, settings_value, previous_scores: pd.DataFrame | None):
     return features, activity, persons, params, earlier
 
 
-def result(refs: dict, settings_value, previous_scores: pd.DataFrame | None):
+def result(
+    refs: dict,
+    settings_value,
+    previous_scores: pd.DataFrame | None,
+    segmentation_settings=None,
+):
     """run_churn on this build's inputs, once per process: a ChurnResult, None without
     events, or (as_of_date, reason) when the history cannot train a model."""
     from behavioral_analytics.churn import InsufficientHistory, run_churn
 
-    features, activity, persons, params, earlier = inputs(refs, settings_value, previous_scores)
+    features, activity, persons, params, earlier = inputs(
+        refs, settings_value, previous_scores, segmentation_settings
+    )
     if params is None:
         return None
 
@@ -138,7 +174,7 @@ def _frame(outcome, name: str) -> pd.DataFrame:
     return getattr(outcome, ATTRIBUTES.get(name, name))
 
 
-def table(name: str, refs: dict, settings_value, session, previous_scores):
+def table(name: str, refs: dict, settings_value, session, previous_scores, segmentation_settings):
     """One output table of the churn run, under the model's contract."""
-    outcome = result(refs, settings_value, previous_scores)
+    outcome = result(refs, settings_value, previous_scores, segmentation_settings)
     return conform(_frame(outcome, name), name, session)

@@ -58,6 +58,29 @@ class SegmentationResult:
     segment_profiles: pd.DataFrame
     segment_model_runs: pd.DataFrame
     segment_stability: pd.DataFrame
+    model: SegmentModel | None = None  # the model of the last snapshot
+    params: SegmentationParams | None = None
+
+
+def assign_snapshot(result: SegmentationResult, features: pd.DataFrame) -> pd.DataFrame:
+    """person_id, segment_id of one snapshot under the run's last model, without a refit
+    and without writing it anywhere: the rule-based fallback first, then the model's
+    nearest segment (all "unscored" without a model). The churn audit groups its holdout
+    (as of T - H) this way: each person by their own features then."""
+    params = result.params or SegmentationParams()
+    snapshot = prepare(features).reset_index(drop=True)
+    if snapshot.empty:
+        return pd.DataFrame({"person_id": [], "segment_id": []})
+    rule = is_rule_based(snapshot, params)
+    scored = snapshot[~rule].reset_index(drop=True)
+    model = result.model
+    assigned = model.assign(scored) if model is not None and len(scored) else None
+    if assigned is None:
+        rule = np.ones(len(snapshot), dtype=bool)
+    date = pd.Timestamp(snapshot["as_of_date"].iloc[0])
+    with threadpool_limits(limits=1):
+        rows = segment_rows(snapshot, rule, model, assigned, date, params)
+    return rows[["person_id", "segment_id"]]
 
 
 def _decide(model: SegmentModel | None, scored: pd.DataFrame, params: SegmentationParams):
@@ -123,6 +146,8 @@ def _run(features, previous, previous_features, params) -> SegmentationResult:
         _concat(profiles_out, PROFILE_COLUMNS),
         _concat(runs_out, RUN_COLUMNS),
         _concat(stability_out, STABILITY_COLUMNS),
+        history.model,
+        params,
     )
 
 
