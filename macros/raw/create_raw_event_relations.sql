@@ -24,24 +24,109 @@
 
 
 {% macro duckdb__create_raw_event_relations() %}
-    {#- DuckDB reads the files in place: JSONL by line, Parquet and CSV by row. -#}
+    {#- DuckDB reads the files in place: JSONL by line, Parquet and CSV by row.
+        A file that cannot be read at all (empty, broken gzip, not Parquet, a
+        CSV that does not parse) is probed first, left out of the line
+        relations and listed in `<behavior__raw_schema>.unreadable_files`;
+        it stays pending, so once it is replaced the next build loads it. -#}
     {%- if not execute -%}
         {{ return('select 1') }}
     {%- endif -%}
     {%- set root = behavioral_analytics.events_root() -%}
     {%- set schema = var('behavior__raw_schema') -%}
-    {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, none) -%}
     {%- set pending = behavioral_analytics.duckdb__pending_raw_files(root) -%}
-    {%- if pending is none -%}
-        {%- set pending_files = all_files -%}
+    {%- set unreadable = behavioral_analytics.duckdb__probe_raw_files(
+        behavioral_analytics.duckdb__raw_file_paths(root) if pending is none else pending
+    ) -%}
+    {%- if unreadable | length == 0 -%}
+        {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, none) -%}
+        {%- set pending_files = all_files if pending is none
+            else behavioral_analytics.duckdb__raw_file_sources(root, pending) -%}
     {%- else -%}
-        {%- set pending_files = behavioral_analytics.duckdb__raw_file_sources(root, pending) -%}
+        {%- set unreadable_paths = unreadable | map(attribute=0) | list -%}
+        {%- set readable = behavioral_analytics.duckdb__raw_file_paths(root) | reject('in', unreadable_paths) | list -%}
+        {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, readable) -%}
+        {%- set pending_files = all_files if pending is none
+            else behavioral_analytics.duckdb__raw_file_sources(root, pending | reject('in', unreadable_paths) | list) -%}
+        {%- for row in unreadable -%}
+            {%- do log("behavioral_analytics: WARNING unreadable raw file '" ~ row[0] ~ "' (" ~ row[2] ~ " bytes): " ~ row[1] ~ "; it is quarantined (stg_tracker__files_quarantine), every other file loads", info=true) -%}
+        {%- endfor -%}
     {%- endif -%}
     create schema if not exists {{ schema }};
     create or replace view {{ schema }}.event_lines as
     {{ behavioral_analytics.duckdb__select_raw_lines(root, all_files, true) }};
     create or replace view {{ schema }}.event_lines_pending as
-    {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false) }}
+    {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false) }};
+    create or replace table {{ schema }}.unreadable_files as
+    {{ behavioral_analytics.duckdb__select_unreadable_files(root, unreadable) }}
+{% endmacro %}
+
+
+{% macro duckdb__raw_file_filter(column) -%}
+    ({{ column }} like '%.jsonl' or {{ column }} like '%.jsonl.gz' or {{ column }} like '%.parquet' or {{ column }} like '%.csv')
+{%- endmacro %}
+
+
+{% macro duckdb__raw_file_paths(root) %}
+    {#- Every raw events file under the folder, sorted. -#}
+    {%- set query -%}
+        select file from glob('{{ root }}/**')
+        where {{ behavioral_analytics.duckdb__raw_file_filter('file') }}
+        order by file
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{% endmacro %}
+
+
+{% macro duckdb__probe_raw_files(paths) %}
+    {#- The files among these that cannot be read at all: [path, error, size]. -#}
+    {%- if paths | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            files.file_path,
+            behavior_probe_raw_file(files.file_path) as file_error,
+            behavior_file_size(files.file_path) as file_size_bytes
+        from (
+            values {% for path in paths %}('{{ path | replace("'", "''") }}'){{ ', ' if not loop.last }}{% endfor %}
+        ) as files (file_path)
+    {%- endset -%}
+    {%- set unreadable = [] -%}
+    {%- for row in run_query(query).rows if row[1] is not none -%}
+        {%- do unreadable.append([row[0], row[1], row[2]]) -%}
+    {%- endfor -%}
+    {{ return(unreadable | sort(attribute=0)) }}
+{% endmacro %}
+
+
+{% macro duckdb__select_unreadable_files(root, unreadable) %}
+    {#- One row per file that cannot be read at all. -#}
+    {%- if unreadable | length == 0 %}
+    select
+        cast(null as varchar) as file_path,
+        cast(null as varchar) as file_name,
+        cast(null as varchar) as file_format,
+        cast(null as date) as received_date,
+        cast(null as bigint) as file_size_bytes,
+        cast(null as varchar) as file_error
+    where false
+    {%- else %}
+    select
+        files.file_path,
+        substr(files.file_path, {{ root | length + 2 }}) as file_name,
+        case
+            when files.file_path like '%.parquet' then 'parquet'
+            when files.file_path like '%.csv' then 'csv'
+            else 'jsonl'
+        end as file_format,
+        try_cast(regexp_extract(files.file_path, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date,
+        cast(files.file_size_bytes as bigint) as file_size_bytes,
+        files.file_error
+    from (
+        values {% for row in unreadable %}('{{ row[0] | replace("'", "''") }}', {{ row[2] if row[2] is not none else 'null' }}, '{{ row[1] | replace("'", "''") }}'){{ ', ' if not loop.last }}{% endfor %}
+    ) as files (file_path, file_size_bytes, file_error)
+    {%- endif %}
 {% endmacro %}
 
 
@@ -73,7 +158,7 @@
                 substr(file, {{ root | length + 2 }}) as file_name,
                 try_cast(regexp_extract(file, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date
             from glob('{{ root }}/**')
-            where file like '%.jsonl' or file like '%.jsonl.gz' or file like '%.parquet' or file like '%.csv'
+            where {{ behavioral_analytics.duckdb__raw_file_filter('file') }}
         )
         select
             on_disk.file_path,
@@ -160,7 +245,8 @@
         lines.file_format,
         try_cast(regexp_extract(lines.file_path, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date,
         lines.line_number,
-        lines.raw_line
+        lines.raw_line,
+        lines.encoding_error
     from lines
 {% endmacro %}
 
@@ -186,20 +272,23 @@
 
 
 {% macro duckdb__select_jsonl_lines() %}
-    {#- read_text cannot decompress: .gz files go through read_blob and the
-        behavior_gunzip function of the project's dbt-duckdb plugin. The split
-        is materialized so that each file is read and decompressed once. -#}
+    {#- A file that is valid UTF-8 (nearly all) is split in SQL; one that is
+        not goes through behavior_split_undecodable, so that each of its lines
+        is decoded on its own and a bad byte makes one bad line
+        (encoding_error set). -#}
         select
             split_lines.file_path,
             'jsonl' as file_format,
             split_lines.line_number,
-            rtrim(split_lines.raw_line, chr(13)) as raw_line
+            rtrim(split_lines.raw_line, chr(13)) as raw_line,
+            split_lines.encoding_error
         from (
             select
                 files.file_path,
-                unnest(files.lines) as raw_line,
-                generate_subscripts(files.lines, 1) as line_number,
-                len(files.lines) as split_count
+                unnest(coalesce(files.undecodable.lines, files.lines)) as raw_line,
+                unnest(files.undecodable.bad_bytes) as encoding_error,
+                generate_subscripts(coalesce(files.undecodable.lines, files.lines), 1) as line_number,
+                len(coalesce(files.undecodable.lines, files.lines)) as split_count
             from jsonl_files as files
         ) as split_lines
         -- the text after a file's final newline is not a line
@@ -208,18 +297,45 @@
 
 
 {% macro duckdb__jsonl_files_cte(plain_files, gzip_files) %}
-    jsonl_files as materialized (
+    {#- read_text cannot decompress and stops at the first byte that is not
+        UTF-8: files are read as bytes (read_blob), .gz ones decompressed by
+        behavior_gunzip of the project's dbt-duckdb plugin. A UTF-8 byte-order
+        mark at the start of a file is dropped. The split is materialized so
+        that each file is read and decompressed once. -#}
+    jsonl_blobs as (
         {%- if plain_files %}
-        select filename as file_path, string_split(content, chr(10)) as lines
-        from read_text({{ plain_files }})
+        select filename as file_path, content
+        from read_blob({{ plain_files }})
         {%- endif %}
         {%- if plain_files and gzip_files %}
         union all
         {%- endif %}
         {%- if gzip_files %}
-        select filename as file_path, string_split(behavior_gunzip(content, filename), chr(10)) as lines
+        select filename as file_path, behavior_gunzip(content) as content
         from read_blob({{ gzip_files }})
         {%- endif %}
+    ),
+    jsonl_decoded as (
+        select
+            jsonl_blobs.file_path,
+            jsonl_blobs.content,
+            try(decode(jsonl_blobs.content)) as content_text
+        from jsonl_blobs
+    ),
+    jsonl_files as materialized (
+        select
+            jsonl_decoded.file_path,
+            behavior_split_undecodable(
+                case when jsonl_decoded.content_text is null then jsonl_decoded.content end
+            ) as undecodable,
+            string_split(
+                case
+                    when starts_with(jsonl_decoded.content_text, chr(65279)) then substr(jsonl_decoded.content_text, 2)
+                    else jsonl_decoded.content_text
+                end,
+                chr(10)
+            ) as lines
+        from jsonl_decoded
     ),
 {% endmacro %}
 
@@ -232,7 +348,8 @@
             parquet_rows.file_row_number + 1 as line_number,
             json_merge_patch(
                 to_json(parquet_rows), '{"filename": null, "file_row_number": null}'
-            )::varchar as raw_line
+            )::varchar as raw_line,
+            cast(null as varchar) as encoding_error
         from read_parquet(
             {{ files }},
             filename = true, file_row_number = true, union_by_name = true, hive_partitioning = false
@@ -248,7 +365,8 @@
             row_number() over (partition by csv_rows.filename order by csv_rows.ordinality) + 1 as line_number,
             json_merge_patch(
                 to_json(csv_rows), '{"filename": null, "ordinality": null}'
-            )::varchar as raw_line
+            )::varchar as raw_line,
+            cast(null as varchar) as encoding_error
         from (
             select *
             from read_csv(
@@ -265,6 +383,7 @@
             cast(null as varchar) as file_path,
             cast(null as varchar) as file_format,
             cast(null as bigint) as line_number,
-            cast(null as varchar) as raw_line
+            cast(null as varchar) as raw_line,
+            cast(null as varchar) as encoding_error
         where false
 {% endmacro %}

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from behavioral_analytics import project
+from behavioral_analytics.serving import serving_path
 
 console = Console()
 
@@ -116,8 +117,13 @@ def demo(persons, days, seed, events_path) -> None:
     salt_source = project.ensure_pii_salt(env, warehouse)
     console.print(f"[dim]PII salt from {salt_source}[/]")
     _dbt(["build", "--target", "duckdb", "--vars", json.dumps(DEMO_VARS)], env)
+    _dbt(["run-operation", "publish_serving", "--target", "duckdb"], env)
     _print_summary(warehouse)
     _print_models(warehouse)
+    console.print(
+        f"BI tools (Metabase, Superset, Evidence, DBeaver) open [bold]{serving_path(warehouse)}[/]"
+        " read-only: a consistent snapshot of every mart, replaced atomically on publish."
+    )
 
 
 # A few weeks of sample events cannot train the default 28-day churn horizon (training
@@ -149,6 +155,21 @@ def _print_models(path: Path) -> None:
     else:
         table.add_row("churn", summary["churn_note"])
     console.print(table)
+
+
+@main.command()
+@warehouse_option
+def publish(warehouse) -> None:
+    """Publish every mart for BI: Parquet in a new version folder and serving.duckdb
+    (BEHAVIOR_SERVING_PATH) switched to it atomically; old versions pruned."""
+    warehouse = warehouse or project.duckdb_path()
+    if not warehouse.exists():
+        raise click.ClickException(
+            f"no warehouse at {warehouse}: run `dbt build` (or `behavior demo`) first"
+        )
+    env = project.dbt_environment(warehouse=warehouse.resolve())
+    _dbt(["run-operation", "publish_serving", "--target", "duckdb"], env)
+    console.print(f"BI tools open {serving_path(warehouse)} (read-only)")
 
 
 @main.command()

@@ -1,8 +1,11 @@
 """dbt-duckdb plugin: what DuckDB needs from Python for this project.
 
-DuckDB's ``read_text`` cannot decompress, so ``.jsonl.gz`` files are read
-with ``read_blob`` and decompressed by ``behavior_gunzip``, which names the
-file when it is not a readable gzip stream of UTF-8 text.
+Raw files are read so that nothing stops a load (``raw_files.py``):
+``behavior_probe_raw_file`` says why a file cannot be read at all,
+``behavior_gunzip`` decompresses ``.jsonl.gz`` files (``read_text`` cannot) and
+``behavior_split_undecodable`` splits a file that is not valid UTF-8 into
+lines decoded one by one. The serving layer (``serving.py``) uses
+``behavior_served_path``, ``behavior_make_dirs`` and ``behavior_switch_serving``.
 
 The PII salt (environment variable ``BEHAVIOR_PII_SALT``) is put in the session
 variable ``behavior_pii_salt`` of every connection and cursor, so the salted
@@ -13,33 +16,19 @@ the model that needs it.
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-
-class UnreadableRawFileError(ValueError):
-    """A raw events file that cannot be read at all."""
-
-
-def gunzip_text(content: bytes | None, file_name: str) -> str | None:
-    """Decompress one gzip file's bytes to text, naming the file on failure."""
-    if content is None:
-        return None
-    try:
-        return gzip.decompress(content).decode("utf-8")
-    except (OSError, EOFError, zlib.error) as error:
-        raise UnreadableRawFileError(
-            f"raw events file {file_name!r} cannot be read: not a valid gzip stream ({error})"
-        ) from error
-    except UnicodeDecodeError as error:
-        raise UnreadableRawFileError(
-            f"raw events file {file_name!r} cannot be read: not UTF-8 text ({error})"
-        ) from error
-
+from behavioral_analytics.raw_files import (
+    file_size,
+    gunzip_bytes,
+    probe_raw_file,
+    split_undecodable,
+    undecodable_type,
+)
+from behavioral_analytics.serving import served_path_for, switch_serving
 
 PII_SALT_ENV = "BEHAVIOR_PII_SALT"
 
@@ -58,10 +47,53 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
         set_pii_salt(conn)
         conn.create_function(
-            "behavior_gunzip",
-            gunzip_text,
-            ["BLOB", "VARCHAR"],
+            "behavior_probe_raw_file",
+            probe_raw_file,
+            ["VARCHAR"],
             "VARCHAR",
+            null_handling="special",
+            side_effects=True,  # reads the file system
+        )
+        conn.create_function(
+            "behavior_file_size",
+            file_size,
+            ["VARCHAR"],
+            "BIGINT",
+            null_handling="special",
+            side_effects=True,
+        )
+        conn.create_function(
+            "behavior_gunzip",
+            gunzip_bytes,
+            ["BLOB"],
+            "BLOB",
             null_handling="special",
             side_effects=False,
         )
+        conn.create_function(
+            "behavior_split_undecodable",
+            split_undecodable,
+            ["BLOB"],
+            undecodable_type(),
+            null_handling="special",
+            side_effects=False,
+        )
+        conn.create_function(
+            "behavior_served_path", served_path_for, ["VARCHAR"], "VARCHAR", side_effects=True
+        )
+        conn.create_function(
+            "behavior_make_dirs", make_dirs, ["VARCHAR"], "VARCHAR", side_effects=True
+        )
+        conn.create_function(
+            "behavior_switch_serving",
+            switch_serving,
+            ["VARCHAR", "VARCHAR", "VARCHAR", "BIGINT"],
+            "VARCHAR",
+            side_effects=True,
+        )
+
+
+def make_dirs(path: str) -> str:
+    """Create a folder (and its parents) for COPY ... TO, which does not."""
+    os.makedirs(path, exist_ok=True)
+    return path

@@ -1,17 +1,46 @@
 import gzip
 
-import pytest
+import duckdb
 
-from behavioral_analytics.duckdb_plugin import UnreadableRawFileError, gunzip_text
+from behavioral_analytics.raw_files import (
+    gunzip_bytes,
+    probe_raw_file,
+    split_undecodable,
+)
 
 
-def test_gunzip_text_round_trips():
-    assert gunzip_text(gzip.compress(b"a\nb\n"), "f.jsonl.gz") == "a\nb\n"
-    assert gunzip_text(None, "f.jsonl.gz") is None
+def test_gunzip_bytes_round_trips_and_gives_none_for_a_broken_stream():
+    assert gunzip_bytes(gzip.compress(b"a\nb\n")) == b"a\nb\n"
+    assert gunzip_bytes(None) is None
+    assert gunzip_bytes(b"not gzip") is None
 
 
-def test_gunzip_text_names_the_file():
-    with pytest.raises(UnreadableRawFileError, match="x/broken.jsonl.gz"):
-        gunzip_text(b"not gzip", "x/broken.jsonl.gz")
-    with pytest.raises(UnreadableRawFileError, match="not UTF-8"):
-        gunzip_text(gzip.compress(b"\xff\xfe"), "x/latin.jsonl.gz")
+def test_probe_names_why_a_file_cannot_be_read(tmp_path):
+    good = tmp_path / "good.jsonl.gz"
+    good.write_bytes(gzip.compress(b'{"a": 1}\n' * 100))
+    truncated = tmp_path / "truncated.jsonl.gz"
+    truncated.write_bytes(good.read_bytes()[:-12])
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    not_parquet = tmp_path / "x.parquet"
+    not_parquet.write_bytes(b"PAR1 but not really")
+    parquet = tmp_path / "ok.parquet"
+    duckdb.sql(f"copy (select 1 as a) to '{parquet}' (format parquet)")
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"a": "\xe9"}\n')
+    assert probe_raw_file(str(good)) is None
+    assert probe_raw_file(str(parquet)) is None
+    assert probe_raw_file(str(latin)) is None  # bad bytes are bad lines, not a bad file
+    assert "gzip" in probe_raw_file(str(truncated))
+    assert probe_raw_file(str(empty)) == "the file is empty (0 bytes)"
+    assert "not a readable Parquet file" in probe_raw_file(str(not_parquet))
+    assert "cannot be opened" in probe_raw_file(str(tmp_path / "gone.jsonl"))
+
+
+def test_split_undecodable_keeps_every_line_and_names_the_bad_bytes():
+    split = split_undecodable(b'\xef\xbb\xbf{"a": 1}\n{"b": "\xff"}\r\n{"c": 3}\n')
+    assert split["lines"] == ['{"a": 1}', '{"b": "\ufffd"}\r', '{"c": 3}', ""]
+    assert split["bad_bytes"][0] is None and split["bad_bytes"][2] is None
+    assert "0xff at offset 7" in split["bad_bytes"][1]
+    assert "7b2262223a2022ff227d0d" in split["bad_bytes"][1]
+    assert split_undecodable(None) is None

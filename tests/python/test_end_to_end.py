@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -120,7 +121,7 @@ def test_parquet_and_csv_sessions_equal_truth(tmp_path, file_format):
     assert set(formats["file_format"]) == {file_format}
 
 
-def test_unreadable_file_fails_naming_it(tmp_path):
+def test_an_unreadable_file_is_quarantined_named_and_the_others_load(tmp_path):
     events = tmp_path / "events" / "received_date=2026-01-05"
     events.mkdir(parents=True)
     good = (
@@ -134,18 +135,28 @@ def test_unreadable_file_fails_naming_it(tmp_path):
         ["build", "--target", "duckdb"], tmp_path / "events", warehouse, check=False
     )
     assert code != 0
-    assert "broken.jsonl.gz" in output and "cannot be read" in output
+    assert "unreadable raw file received_date=2026-01-05/broken.jsonl.gz" in output
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        staged = connection.execute(
+            "select event_id from main_staging.stg_tracker__events"
+        ).fetchall()
+    assert staged == [("e1",)]
 
 
-def test_not_utf8_file_fails_naming_it(tmp_path):
+def test_a_line_that_is_not_utf8_is_a_bad_line_and_the_build_passes(tmp_path):
     events = tmp_path / "events" / "received_date=2026-01-05"
     events.mkdir(parents=True)
     (events / "latin1.jsonl").write_bytes('{"event_id":"é"}\n'.encode("latin-1"))
+    warehouse = tmp_path / "w.duckdb"
     code, output = run_dbt(
-        ["build", "--target", "duckdb"], tmp_path / "events", tmp_path / "w.duckdb", check=False
+        ["build", "--target", "duckdb"], tmp_path / "events", warehouse, check=False
     )
-    assert code != 0
-    assert "latin1.jsonl" in output
+    assert code == 0, output[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        reasons = connection.execute(
+            "select file_name, reason from main_staging.stg_tracker__events_quarantine"
+        ).fetchall()
+    assert reasons == [("received_date=2026-01-05/latin1.jsonl", "invalid_encoding")]
 
 
 def test_events_without_consent_counted_not_analysed(built_jsonl):

@@ -26,6 +26,12 @@ events_quarantine as (
 
 ),
 
+files_quarantine as (
+
+    select * from {{ ref('stg_tracker__files_quarantine') }}
+
+),
+
 lines_read as (
 
     select
@@ -84,7 +90,9 @@ reconciled as (
             - coalesce(duplicated.duplicates, 0)
             - coalesce(quarantined.lines_quarantined, 0)
             as {{ dbt.type_bigint() }}
-        ) as lines_lost
+        ) as lines_lost,
+        cast('loaded' as {{ dbt.type_string() }}) as status,
+        cast(null as {{ dbt.type_string() }}) as file_error
     from lines_read
     left join staged
         on lines_read.file_name = staged.file_name
@@ -93,6 +101,31 @@ reconciled as (
     left join quarantined
         on lines_read.file_name = quarantined.file_name
 
+),
+
+-- a file that cannot be read at all: no line read, its own row
+unreadable as (
+
+    select
+        files_quarantine.file_name,
+        files_quarantine.file_format,
+        files_quarantine.received_date,
+        {% for column in ['lines_read', 'events_staged', 'duplicates', 'lines_quarantined', 'lines_lost'] -%}
+            cast(0 as {{ dbt.type_bigint() }}) as {{ column }},
+        {% endfor -%}
+        cast('unreadable' as {{ dbt.type_string() }}) as status,
+        files_quarantine.file_error
+    from files_quarantine
+    where files_quarantine.file_name not in (select lines_read.file_name from lines_read)
+
+),
+
+files as (
+
+    select * from reconciled
+    union all
+    select * from unreadable
+
 )
 
-select * from reconciled
+select * from files

@@ -37,7 +37,10 @@ parsed as (
         source.received_date,
         source.line_number,
         source.raw_line,
-        {{ behavioral_analytics.is_json_object('source.raw_line') }} as is_json_object
+        source.encoding_error,
+        -- a line that is not UTF-8 is not JSON text, whatever its decoded text says
+        source.encoding_error is null
+        and {{ behavioral_analytics.is_json_object('source.raw_line') }} as is_json_object
     from source
 
 ),
@@ -245,8 +248,9 @@ unparsed as (
         parsed.received_date,
         parsed.line_number,
         parsed.raw_line,
-        'invalid_json' as reason,
+        case when parsed.encoding_error is not null then 'invalid_encoding' else 'invalid_json' end as reason,
         case
+            when parsed.encoding_error is not null then 'the line is not valid UTF-8: ' || parsed.encoding_error
             when trim(coalesce(parsed.raw_line, '')) = '' then 'the line is empty'
             else 'the line is not a JSON object'
         end as reason_detail
