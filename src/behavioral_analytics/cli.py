@@ -185,6 +185,10 @@ def _print_summary(path: Path) -> None:
     result = summarize(path)
     table = Table(title=f"Warehouse {result.path}", show_header=False)
     table.add_row("raw files", f"{result.files:,}")
+    if result.unreadable_files:
+        table.add_row("[red]unreadable files (quarantined)[/]", f"{len(result.unreadable_files):,}")
+        for name, error in result.unreadable_files.items():
+            table.add_row(f"  {name}", error)
     table.add_row("lines read", f"{result.lines_read:,}")
     table.add_row("events staged", f"{result.events:,}")
     table.add_row("duplicates (retries)", f"{result.duplicates:,}")

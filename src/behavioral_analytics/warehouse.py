@@ -25,6 +25,7 @@ class WarehouseSummary:
     user_ids: int = 0
     unknown_event_names: list[str] = field(default_factory=list)
     relations: dict[str, int] = field(default_factory=dict)
+    unreadable_files: dict[str, str] = field(default_factory=dict)
 
 
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -52,6 +53,14 @@ def summarize(path: Path) -> WarehouseSummary:
                 """
                 select reason, count(*) from main_staging.stg_tracker__events_quarantine
                 group by reason order by count(*) desc, reason
+                """
+            ).fetchall()
+        )
+        unreadable = dict(
+            connection.execute(
+                """
+                select file_name, file_error from main_marts.fct_raw_file_reconciliation
+                where status = 'unreadable' order by file_name
                 """
             ).fetchall()
         )
@@ -83,6 +92,7 @@ def summarize(path: Path) -> WarehouseSummary:
             bad_lines_by_reason=by_reason,
             lines_lost=lost,
             files=files,
+            unreadable_files=unreadable,
             sessions=_scalar(connection, "select count(*) from main_marts.fct_sessions"),
             devices=_scalar(
                 connection, "select count(distinct device_id) from main_marts.fct_sessions"
