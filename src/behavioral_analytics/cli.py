@@ -341,7 +341,7 @@ def score(warehouse, truth_dir) -> None:
 @main.command()
 @click.argument(
     "source_format",
-    type=click.Choice(["snowplow", "ga4", "online-retail", "dbt-product-analytics"]),
+    type=click.Choice(["snowplow", "ga4", "online-retail", "dbt-product-analytics", "cdnow"]),
 )
 @click.argument("input_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
@@ -350,15 +350,36 @@ def score(warehouse, truth_dir) -> None:
     is_flag=True,
     help="online-retail: write invoices without a CustomerID as anonymous events.",
 )
-def convert(source_format, input_path, out_dir, keep_anonymous) -> None:
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="cdnow: write only records dated before this day (YYYY-MM-DD).",
+)
+def convert(source_format, input_path, out_dir, keep_anonymous, before) -> None:
     """Convert another tracker's events or a public data set into contract JSONL.
 
     snowplow (atomic events CSV), ga4 (dbt-ga4 events CSV), online-retail (UCI Online
     Retail, Parquet or CSV: one event per invoice), dbt-product-analytics
-    (mjirv/dbt_product_analytics raw_orders CSV: one event per row).
+    (mjirv/dbt_product_analytics raw_orders CSV: one event per row), cdnow (the CDNOW
+    master file: one purchase per record).
     """
     if keep_anonymous and source_format != "online-retail":
         raise click.UsageError("--keep-anonymous applies to online-retail only")
+    if before is not None and source_format != "cdnow":
+        raise click.UsageError("--before applies to cdnow only")
+    if source_format == "cdnow":
+        from behavioral_analytics.adapters.cdnow import convert_cdnow
+
+        cut = before.date() if before is not None else None
+        summary = convert_cdnow(input_path, out_dir, before=cut)
+        console.print(
+            f"{summary['records_read']:,} records read; written to {out_dir}: "
+            f"{summary['lines_written']:,} purchases of {summary['customers']:,} customers "
+            f"({len(summary['files'])} files); held back (on or after --before): "
+            f"{summary['held_back']:,}"
+        )
+        return
     if source_format == "online-retail":
         from behavioral_analytics.adapters.online_retail import convert_online_retail
 

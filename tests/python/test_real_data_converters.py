@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import random
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from behavioral_analytics import project
+from behavioral_analytics.adapters.cdnow import convert_cdnow
 from behavioral_analytics.adapters.online_retail import (
     convert_online_retail,
     customer_user_id,
@@ -377,6 +379,83 @@ def test_product_analytics_fixture_files(tmp_path, name):
         assert event["user_id"] == row.get("customer_id", row.get("user_id"))
         assert event["event_ts"] == f"{row['order_date']}T00:00:00Z"
     assert file_bytes(tmp_path / "first") == file_bytes(tmp_path / "again")
+
+
+# --------------------------------------------------------------------------- CDNOW
+
+CDNOW_LINES = (
+    "customer_id  date number_of_cds  dollar_value\n"
+    " 00001 19970101  1   11.77\n"
+    " 00002 19970112  1   12.00\n"
+    " 00002 19970112  5   77.00\n"
+    " 00002 19971002  2    0.00\n"
+)
+
+
+def test_cdnow_one_purchase_per_record(tmp_path):
+    master = tmp_path / "CDNOW_master.txt"
+    master.write_text(CDNOW_LINES, encoding="ascii")
+    summary = convert_cdnow(master, tmp_path / "out")
+
+    events = by_id(written(tmp_path / "out"))
+    assert summary["records_read"] == summary["lines_written"] == len(events) == 4
+    assert summary["customers"] == 2
+    assert events["cdnow-2"] == {
+        "event_id": "cdnow-2",
+        "event_name": "purchase",
+        "event_ts": "1997-01-01T12:00:00Z",
+        "received_at": "1997-01-01T12:00:00Z",
+        "user_id": "1",
+        "platform": "offline",
+        "properties": {"order_id": "cdnow-2", "revenue": 11.77, "items": 1, "currency": "USD"},
+    }
+    # two records of one customer and day: two purchases at the same instant
+    assert events["cdnow-3"]["event_ts"] == events["cdnow-4"]["event_ts"]
+    assert events["cdnow-4"]["properties"]["revenue"] == 77.0
+    assert events["cdnow-5"]["properties"]["revenue"] == 0.0
+    assert sorted(file_bytes(tmp_path / "out")) == [
+        "received_date=1997-01-01/cdnow-0001.jsonl",
+        "received_date=1997-01-12/cdnow-0001.jsonl",
+        "received_date=1997-10-02/cdnow-0001.jsonl",
+    ]
+
+
+def test_cdnow_before_holds_later_records_back(tmp_path):
+    master = tmp_path / "CDNOW_master.txt"
+    master.write_text(CDNOW_LINES, encoding="ascii")
+    summary = convert_cdnow(master, tmp_path / "out", before=date(1997, 10, 2))
+
+    assert summary["lines_written"] == 3 and summary["held_back"] == 1
+    assert "cdnow-5" not in by_id(written(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (" 00003 19970102  2\n", "CDNOW_master.txt:2: expected 4 fields"),
+        (" 00003 1997-01-02  2  20.76\n", "CDNOW_master.txt:2: date '1997-01-02' is not YYYYMMDD"),
+        (" 00003 19970102  two  20.76\n", "CDNOW_master.txt:2: number_of_cds 'two'"),
+        (" 00003 19970102  2  $20\n", "CDNOW_master.txt:2: dollar_value '\\$20'"),
+    ],
+)
+def test_cdnow_bad_line_names_the_file_and_line(tmp_path, line, message):
+    master = tmp_path / "CDNOW_master.txt"
+    master.write_text("customer_id date number_of_cds dollar_value\n" + line, encoding="ascii")
+    with pytest.raises(ValueError, match=message):
+        convert_cdnow(master, tmp_path / "out")
+
+
+def test_convert_command_cdnow_before(tmp_path):
+    master = tmp_path / "CDNOW_master.txt"
+    master.write_text(CDNOW_LINES, encoding="ascii")
+    result = CliRunner().invoke(
+        main, ["convert", "cdnow", str(master), str(tmp_path / "out"), "--before", "1997-10-01"]
+    )
+
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "4 records read" in output and "3 purchases of 2 customers (2 files)" in output
+    assert "held back (on or after --before): 1" in output
 
 
 # --------------------------------------------------------------------------- the command
