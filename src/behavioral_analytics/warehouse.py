@@ -151,7 +151,8 @@ def model_summary(path: Path) -> dict | None:
             champion = connection.execute(
                 "select model from main_marts.churn_model_metrics where model_version = ?"
                 " and segment = 'all' and model != 'champion' and roc_auc = ?"
-                " and model in ('logistic', 'gradient_boosting') order by model limit 1",
+                " and model in ('logistic', 'gradient_boosting', 'pareto_nbd_calibrated')"
+                " order by model limit 1",
                 [version, metrics["champion"][0]],
             ).fetchone()
             churn = {

@@ -31,7 +31,7 @@ from behavioral_analytics.churn.fairness import fairness_table
 from behavioral_analytics.churn.features import add_btyd_features
 from behavioral_analytics.churn.labels import churn_labels
 from behavioral_analytics.churn.metrics import classification_metrics, expected_calibration_error
-from behavioral_analytics.churn.models import fit_model
+from behavioral_analytics.churn.models import AUC_TIE, choose, fit_model
 from behavioral_analytics.churn.splits import Snapshots, labelled_snapshot, scoring_population
 from behavioral_analytics.churn.survival import churn_durations, survival_curves
 from behavioral_analytics.churn.truth import score_against_truth
@@ -362,6 +362,7 @@ def test_run_metrics_cover_every_model_and_segment(result):
         "champion",
         "logistic",
         "gradient_boosting",
+        "pareto_nbd_calibrated",
         "bg_nbd",
         "pareto_nbd",
         "recency_frequency_rule",
@@ -380,6 +381,69 @@ def test_champion_passes_the_floor_beats_the_rule_and_is_calibrated(result):
     assert passes_quality_gate(champion["roc_auc"])
     assert champion["roc_auc"] > _validation(result, "recency_frequency_rule")["roc_auc"]
     assert champion["ece"] <= ECE_CEILING
+
+
+def test_champion_is_never_ranked_below_the_best_candidate_by_more_than_the_tie(result):
+    metrics = result.churn_model_metrics
+    overall = metrics[metrics["segment"] == "all"].set_index("model")["roc_auc"]
+    candidates = overall[["logistic", "gradient_boosting", "pareto_nbd_calibrated"]]
+    assert overall["champion"] >= candidates.max() - AUC_TIE
+    assert result.summary["champion"] in candidates.index
+
+
+def test_choose_prefers_logistic_then_pareto_nbd_within_the_tie():
+    def holdout(**auc):
+        return {
+            m: {c: {"roc_auc": v, "brier": 0.1} for c in ("isotonic", "sigmoid")}
+            for m, v in auc.items()
+        }
+
+    assert choose(holdout(logistic=0.80, gradient_boosting=0.85, pareto_nbd_calibrated=0.84))[
+        0
+    ] == ("gradient_boosting")
+    assert choose(holdout(logistic=0.80, gradient_boosting=0.801, pareto_nbd_calibrated=0.805))[
+        0
+    ] == ("pareto_nbd_calibrated")
+    assert choose(holdout(logistic=0.804, gradient_boosting=0.801, pareto_nbd_calibrated=0.805))[
+        0
+    ] == ("logistic")
+    assert choose(holdout(logistic=0.80, pareto_nbd_calibrated=0.8015))[0] == "logistic"
+
+
+def test_pareto_nbd_candidate_passes_the_probability_through(world):
+    features, activity, _, _ = world
+    snaps = Snapshots.for_run(AS_OF, HORIZON)
+    rows = labelled_snapshot(features, activity, snaps, snaps.fit)
+    rows, _ = add_btyd_features(rows, activity, snaps.fit, HORIZON, 10_000, 42)
+    model = fit_model("pareto_nbd_calibrated", rows, 42)
+    assert model.columns == ["pareto_nbd_churn_probability"]
+    raw = model.raw_scores(rows)
+    given = rows["pareto_nbd_churn_probability"].to_numpy()
+    known = ~np.isnan(given)
+    np.testing.assert_allclose(raw[known], given[known])
+    # calibration is monotone: the ranking is Pareto/NBD's
+    calibrated = model.predict(rows, "sigmoid")
+    assert np.all(np.diff(calibrated[known][np.argsort(given[known])]) >= -1e-12)
+
+
+def test_sparse_and_empty_features_are_dropped_not_a_crash(world):
+    features, activity, _, _ = world
+    snaps = Snapshots.for_run(AS_OF, HORIZON)
+    rows = labelled_snapshot(features, activity, snaps, snaps.fit)
+    rows, _ = add_btyd_features(rows, activity, snaps.fit, HORIZON, 10_000, 42)
+    rows = rows.assign(rare_feature=np.nan, empty_feature=np.nan)
+    rows.loc[rows.index[:7], "rare_feature"] = 1.0  # 7 persons: too few to learn from
+    for name in ("logistic", "gradient_boosting"):
+        rows_for = rows.assign(revenue=np.where(rows.index < 7, rows["revenue"], np.nan))
+        model = fit_model(name, rows_for, 42)
+        assert "rare_feature" not in model.columns and "empty_feature" not in model.columns
+        assert "revenue" not in model.columns
+        assert np.isfinite(model.predict(rows_for)).all()
+    # a Pareto/NBD that could not be fitted leaves the candidate out, not the run
+    assert (
+        fit_model("pareto_nbd_calibrated", rows.assign(pareto_nbd_churn_probability=np.nan), 42)
+        is None
+    )
 
 
 def test_shuffled_labels_fail_the_floor(world):

@@ -1,4 +1,5 @@
-"""Churn classifiers: logistic regression and gradient boosting, calibrated, chosen on time.
+"""Churn candidates: logistic regression, gradient boosting and calibrated Pareto/NBD,
+each calibrated, one chosen on a later period.
 
 Rules:
 
@@ -8,11 +9,20 @@ Rules:
   ``LOGISTIC_FEATURES`` (the BTYD logits, the scale-free recency and rate, and a few mart
   features): a linear model on ~50 collinear counts extrapolated badly to the next
   snapshot in the benchmarks (its holdout calibration error was 2-3 times larger).
-  Columns absent from the frame or empty in the fitting rows are dropped.
+  ``pareto_nbd_calibrated`` has one column, ``pareto_nbd_churn_probability``: the BTYD
+  baseline itself, through the same calibration, so that the champion is never a model
+  that ranks worse than the baseline on the holdout.
+  Columns absent from the frame, or with fewer than ``MIN_VALUES`` (50; half the rows on
+  smaller snapshots) non-missing values in the fitting rows, are dropped: a feature seen
+  on a handful of persons cannot be learned, and an imputer fitted on a calibration fold
+  without any value of it would change the matrix' width between folds.
 - ``logistic``: signed log1p (heavy-tailed counts and money), median imputation with
   missing-value indicators, standard scaling, ``LogisticRegression(C=1)``.
   ``gradient_boosting``: ``HistGradientBoostingClassifier`` (100 trees, learning rate 0.1,
   15 leaves, 50 rows per leaf, L2 1.0, no early stopping; NaN handled natively).
+  ``pareto_nbd_calibrated``: ``ProbabilityColumn`` passes the probability through; a
+  person without activity before the snapshot (NaN) gets the churn rate of such persons
+  in the fitting rows (the base rate when there are none).
 - **Class imbalance**: the logistic regression uses ``class_weight='balanced'`` (each class
   weighs half of the fit). The gradient boosting is unweighted: any sample weight makes
   scikit-learn 1.9.1's histogram boosting about 8 times slower here (measured 2.4 s →
@@ -22,9 +32,12 @@ Rules:
   both an isotonic regression and a Platt (sigmoid: logistic regression on the logit of
   the score) calibrator; the estimator is then refitted on all fitting rows. Which
   calibrator a model uses is chosen on the time holdout by the lower Brier score.
-- **Model choice**: the candidate with the higher holdout ROC AUC (of its calibrated
-  probabilities); within 0.002 the
-  logistic regression (simpler to audit) is kept.
+- **Model choice**: the candidate with the highest holdout ROC AUC (of its calibrated
+  probabilities); candidates within 0.002 of it are tied, and among tied ones the first of
+  ``PREFERENCE`` is kept: the logistic regression (it reads the BTYD logits too and is
+  simple to audit), then calibrated Pareto/NBD, then gradient boosting. On data that
+  follow the Pareto/NBD story (the simulated CDNOW worlds of ``bench/cdnow.py``) no model
+  ranks better than Pareto/NBD in expectation, and then it is shipped itself.
 """
 
 from __future__ import annotations
@@ -33,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
@@ -44,10 +57,13 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from behavioral_analytics.churn.params import InsufficientHistory
 
-CANDIDATES = ("logistic", "gradient_boosting")
+CANDIDATES = ("logistic", "gradient_boosting", "pareto_nbd_calibrated")
+PREFERENCE = ("logistic", "pareto_nbd_calibrated", "gradient_boosting")
 CALIBRATIONS = ("isotonic", "sigmoid")
 CALIBRATION_FOLDS = 3
 AUC_TIE = 0.002
+MIN_VALUES = 50
+BTYD_CANDIDATE_COLUMNS = ("pareto_nbd_churn_probability",)
 LOGISTIC_FEATURES = (
     "bg_nbd_churn_logit",
     "pareto_nbd_churn_logit",
@@ -71,6 +87,8 @@ def feature_columns(frame: pd.DataFrame, model: str = "gradient_boosting") -> li
     """The model's feature columns present in ``frame`` (see the module rules)."""
     if model == "logistic":
         return [column for column in LOGISTIC_FEATURES if column in frame.columns]
+    if model == "pareto_nbd_calibrated":
+        return [column for column in BTYD_CANDIDATE_COLUMNS if column in frame.columns]
     columns = []
     for column in frame.columns:
         if column in EXCLUDED_COLUMNS:
@@ -97,6 +115,23 @@ def _signed_log1p(values):
     return np.sign(values) * np.log1p(np.abs(values))
 
 
+class ProbabilityColumn(ClassifierMixin, BaseEstimator):
+    """A probability given as the only column, passed through (see the module rules)."""
+
+    def fit(self, X, y):
+        values = np.asarray(X, dtype=float)[:, 0]
+        labels = np.asarray(y, dtype=float)
+        missing = np.isnan(values)
+        self.classes_ = np.array([0, 1])
+        self.fill_value_ = float(labels[missing].mean() if missing.any() else labels.mean())
+        return self
+
+    def predict_proba(self, X):
+        values = np.asarray(X, dtype=float)[:, 0]
+        values = np.clip(np.where(np.isnan(values), self.fill_value_, values), 0.0, 1.0)
+        return np.column_stack([1.0 - values, values])
+
+
 def make_estimator(name: str, seed: int):
     """An unfitted candidate (see the module rules)."""
     if name == "logistic":
@@ -116,6 +151,8 @@ def make_estimator(name: str, seed: int):
             early_stopping=False,
             random_state=seed,
         )
+    if name == "pareto_nbd_calibrated":
+        return ProbabilityColumn()
     raise ValueError(f"unknown churn model {name!r}; expected one of {CANDIDATES}")
 
 
@@ -158,15 +195,26 @@ class FittedModel:
         return apply_calibrator(method, self.calibrators[method], self.raw_scores(frame))
 
 
-def fit_model(name: str, frame: pd.DataFrame, seed: int) -> FittedModel:
-    """Fit a candidate and both calibrators on a labelled snapshot (see the module rules)."""
-    columns = feature_columns(frame, name)
-    matrix = feature_matrix(frame, columns)
-    usable = [column for column in columns if matrix[column].notna().any()]
-    matrix = matrix[usable]
+def usable_columns(matrix: pd.DataFrame) -> list[str]:
+    """Columns with at least MIN_VALUES non-missing values (half the rows when fewer)."""
+    needed = max(1, min(MIN_VALUES, len(matrix) // 2))
+    counts = matrix.notna().sum()
+    return [column for column in matrix.columns if counts[column] >= needed]
+
+
+def fit_model(name: str, frame: pd.DataFrame, seed: int) -> FittedModel | None:
+    """Fit a candidate and both calibrators on a labelled snapshot (see the module rules).
+
+    None when the candidate has no usable column (e.g. Pareto/NBD could not be fitted).
+    """
     labels = frame["churned"].to_numpy(dtype=int)
     if len(np.unique(labels)) < 2:
         raise InsufficientHistory("the fitting snapshot holds one class only: nothing to learn")
+    matrix = feature_matrix(frame, feature_columns(frame, name))
+    usable = usable_columns(matrix)
+    if not usable:
+        return None
+    matrix = matrix[usable]
     out_of_fold = np.zeros(len(labels))
     folds = min(CALIBRATION_FOLDS, int(np.bincount(labels).min()))
     if folds >= 2:
@@ -193,7 +241,7 @@ def choose(holdout: dict[str, dict[str, dict]]) -> tuple[str, dict[str, str]]:
     }
     auc = {model: holdout[model][methods[model]]["roc_auc"] for model in holdout}
     auc = {model: (-1.0 if np.isnan(value) else value) for model, value in auc.items()}
-    best = max(auc, key=auc.get)
-    if "logistic" in auc and auc["logistic"] >= auc[best] - AUC_TIE:
-        best = "logistic"
+    top = max(auc.values())
+    tied = [model for model in auc if auc[model] >= top - AUC_TIE]
+    best = min(tied, key=lambda m: PREFERENCE.index(m) if m in PREFERENCE else len(PREFERENCE))
     return best, methods

@@ -10,6 +10,7 @@ import pandas as pd
 MODEL_NAMES = (
     "logistic",
     "gradient_boosting",
+    "pareto_nbd_calibrated",
     "bg_nbd",
     "pareto_nbd",
     "recency_frequency_rule",

@@ -5,8 +5,10 @@ Order (T = as-of date, H = horizon; see ``splits`` for the snapshots):
 1. Keep activity before T and the features rows as of T − 2H, T − H and T only.
 2. Label the T − 2H (``fit``) and T − H (``holdout``) snapshots; add the BTYD columns of
    each snapshot from its own calibration period (``features``).
-3. Fit ``logistic`` and ``gradient_boosting`` on ``fit``; score the holdout; choose the
-   calibrators and the champion (``models.choose``). Baselines on the same holdout:
+3. Fit the candidates (``logistic``, ``gradient_boosting``, ``pareto_nbd_calibrated``)
+   on ``fit``; score the holdout; choose the calibrators and the champion
+   (``models.choose``); a candidate without a usable column is left out (its metrics are
+   NaN). Baselines on the same holdout:
    BG/NBD and Pareto/NBD fitted on activity before T − H (no labels used), the rule fitted
    on ``fit``. A baseline probability that is NaN (no activity before the snapshot) is
    the rule's rate for persons without activity.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
@@ -116,6 +119,7 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
 
     # 3. candidates and baselines on the time holdout
     fitted = {name: fit_model(name, fit_rows, seed) for name in CANDIDATES}
+    fitted = {name: model for name, model in fitted.items() if model is not None}
     labels = holdout["churned"].to_numpy()
     holdout_metrics = {
         name: {m: classification_metrics(labels, model.predict(holdout, m)) for m in CALIBRATIONS}
@@ -125,7 +129,8 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
     for name, model in fitted.items():
         model.method = methods[name]
     rule = RecencyFrequencyRule.fit(fit_rows, fit_rows["churned"].to_numpy())
-    predictions = {name: model.predict(holdout) for name, model in fitted.items()}
+    predictions = {name: np.full(len(holdout), np.nan) for name in CANDIDATES}
+    predictions.update({name: model.predict(holdout) for name, model in fitted.items()})
     predictions["champion"] = predictions[champion]
     for name in (*BTYD_MODELS, "recency_frequency_rule"):
         predictions[name] = baseline_probability(holdout, name, rule)
@@ -146,8 +151,8 @@ def _run(features, activity, persons, params, previous_scores) -> ChurnResult:
     segments = people["holdout_segment_id"].reindex(holdout["person_id"]).reset_index(drop=True)
     metrics = _metrics_rows(holdout, predictions, calibrations, segments, snaps, version)
 
-    # 4. refit on T - H, score T
-    final = fit_model(champion, holdout, seed)
+    # 4. refit on T - H, score T (the fit on T - 2H if T - H leaves no usable column)
+    final = fit_model(champion, holdout, seed) or fitted[champion]
     final.method = methods[champion]
     probability = final.predict(score_rows)
     cuts = params.risk_band_cut_points

@@ -52,8 +52,11 @@ def shadow_scores(
         return pd.DataFrame(columns=columns)
     if name in CANDIDATES:
         challenger = fit_model(name, holdout, params.seed)
-        challenger.method = methods[name]
-        other = challenger.predict(score_rows)
+        if challenger is None:  # no usable column (e.g. a BTYD fit failed)
+            other = np.full(len(score_rows), np.nan)
+        else:
+            challenger.method = methods.get(name, "isotonic")
+            other = challenger.predict(score_rows)
     else:
         rule = RecencyFrequencyRule.fit(holdout, holdout["churned"].to_numpy())
         other = baseline_probability(score_rows, name, rule)
