@@ -27,3 +27,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
   touch "$stamp"
 fi
+
+# Headless Chromium for the browser tests of the docs site and the report
+# (Debian's package; skipped where it is already installed).
+if ! command -v chromium >/dev/null 2>&1 && [ "${BEHAVIOR_SKIP_CHROMIUM:-0}" != 1 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian's chromium (browser tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "bootstrap: chromium is missing and cannot be installed here (not root or no apt);" \
+      "the browser tests will fail: install Debian's chromium package" >&2
+  fi
+fi

@@ -35,8 +35,10 @@
     {%- set root = behavioral_analytics.events_root() -%}
     {%- set schema = var('behavior__raw_schema') -%}
     {%- set pending = behavioral_analytics.duckdb__pending_raw_files(root) -%}
+    {%- set every_file = behavioral_analytics.duckdb__raw_file_paths(root) -%}
+    {%- do behavioral_analytics.duckdb__require_event_files(root, every_file) -%}
     {%- set unreadable = behavioral_analytics.duckdb__probe_raw_files(
-        behavioral_analytics.duckdb__raw_file_paths(root) if pending is none else pending
+        every_file if pending is none else pending
     ) -%}
     {%- if unreadable | length == 0 -%}
         {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, none) -%}
@@ -44,7 +46,7 @@
             else behavioral_analytics.duckdb__raw_file_sources(root, pending) -%}
     {%- else -%}
         {%- set unreadable_paths = unreadable | map(attribute=0) | list -%}
-        {%- set readable = behavioral_analytics.duckdb__raw_file_paths(root) | reject('in', unreadable_paths) | list -%}
+        {%- set readable = every_file | reject('in', unreadable_paths) | list -%}
         {%- set all_files = behavioral_analytics.duckdb__raw_file_sources(root, readable) -%}
         {%- set pending_files = all_files if pending is none
             else behavioral_analytics.duckdb__raw_file_sources(root, pending | reject('in', unreadable_paths) | list) -%}
@@ -252,12 +254,34 @@
 
 
 {% macro events_root() %}
-    {#- The events folder without a trailing slash. -#}
+    {#- The events folder without a trailing slash; a relative path is relative
+        to the project (--project-dir), not to the folder dbt runs in. -#}
     {%- set root = var('behavior__events_path') | trim -%}
     {%- if root | length > 1 and root.endswith('/') -%}
         {%- set root = root[:-1] -%}
     {%- endif -%}
+    {%- set project_dir = (invocation_args_dict or {}).get('project_dir') or '' -%}
+    {%- if root and not root.startswith('/') and project_dir and project_dir != '.' -%}
+        {%- set root = project_dir.rstrip('/') ~ '/' ~ root -%}
+    {%- endif -%}
     {{ return(root) }}
+{% endmacro %}
+
+
+{% macro duckdb__require_event_files(root, files) %}
+    {#- No event file at all under the events folder stops the build, naming
+        the folder (a missing folder, a typo in BEHAVIOR_EVENTS_PATH), unless
+        `behavior__allow_no_event_files` says an empty build is meant. -#}
+    {%- if files | length == 0 and not var('behavior__allow_no_event_files') -%}
+        {%- set exists = run_query("select behavior_path_exists('" ~ root | replace("'", "''") ~ "')").columns[0].values()[0] -%}
+        {{ exceptions.raise_compiler_error(
+            "behavioral_analytics: no event files (.jsonl, .jsonl.gz, .parquet, .csv) under '"
+            ~ root ~ "'" ~ ("" if exists else " (the folder does not exist)")
+            ~ ". Set BEHAVIOR_EVENTS_PATH (or the var behavior__events_path) to the folder of"
+            ~ " received_date=YYYY-MM-DD/ subfolders, or pass --vars"
+            ~ " '{behavior__allow_no_event_files: true}' to build empty tables on purpose."
+        ) }}
+    {%- endif -%}
 {% endmacro %}
 
 

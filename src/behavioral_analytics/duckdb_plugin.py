@@ -4,7 +4,8 @@ Raw files are read so that nothing stops a load (``raw_files.py``):
 ``behavior_probe_raw_file`` says why a file cannot be read at all,
 ``behavior_gunzip`` decompresses ``.jsonl.gz`` files (``read_text`` cannot) and
 ``behavior_split_undecodable`` splits a file that is not valid UTF-8 into
-lines decoded one by one. The serving layer (``serving.py``) uses
+lines decoded one by one; ``behavior_path_exists`` tells a missing events
+folder from an empty one in the build's error. The serving layer (``serving.py``) uses
 ``behavior_served_path``, ``behavior_make_dirs`` and ``behavior_switch_serving``.
 
 The PII salt (environment variable ``BEHAVIOR_PII_SALT``) is put in the session
@@ -77,6 +78,9 @@ class Plugin(BasePlugin):
             undecodable_type(),
             null_handling="special",
             side_effects=False,
+        )
+        conn.create_function(
+            "behavior_path_exists", os.path.exists, ["VARCHAR"], "BOOLEAN", side_effects=True
         )
         conn.create_function(
             "behavior_served_path", served_path_for, ["VARCHAR"], "VARCHAR", side_effects=True
