@@ -5,16 +5,83 @@
     profile's connection options). -#}
 
 {% macro require_pii_salt() -%}
-    {#- Fail the build, naming the model, when the salt is missing. -#}
-    {%- if execute and env_var('BEHAVIOR_PII_SALT', '') | trim == '' -%}
+    {#- Fail a command that runs SQL, naming the model, when the salt is
+        missing. Compiling, parsing, listing and `dbt docs generate` run no
+        hash, so they do not need the secret. A unit test names the model it
+        tests. -#}
+    {%- set runs_sql = flags.WHICH not in ['compile', 'generate', 'docs', 'parse', 'list', 'ls'] -%}
+    {%- if execute and runs_sql and not behavioral_analytics.pii_salt_is_set() -%}
+        {%- set tested = model.tested_node_unique_id if model.tested_node_unique_id is defined else none -%}
+        {%- set subject = "model '" ~ (tested.split('.')[-1] if tested else model.name) ~ "'"
+            ~ (" (unit test '" ~ model.name ~ "')" if tested else "") -%}
         {{ exceptions.raise_compiler_error(
-            "BEHAVIOR_PII_SALT is not set: model '" ~ model.name ~ "' pseudonymises IP "
+            "BEHAVIOR_PII_SALT is not set (nor a salt in $BEHAVIOR_PII_SALT_FILE or ~/.config/behavioral-analytics/pii_salt): " ~ subject ~ " pseudonymises IP "
             ~ "addresses with a salted hash and needs a secret salt. Export "
             ~ "BEHAVIOR_PII_SALT (a long random string, kept outside the repository, the "
             ~ "same for every build of this warehouse) and run again."
         ) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro pii_salt_is_set() %}
+    {#- DuckDB: the plugin read the environment or the secrets file. -#}
+    {%- if target.type == 'duckdb' -%}
+        {{ return(run_query("select getvariable('behavior_pii_salt') is not null").columns[0].values()[0]) }}
+    {%- endif -%}
+    {{ return(env_var('BEHAVIOR_PII_SALT', '') | trim != '') }}
+{% endmacro %}
+
+
+{% macro check_pii_salt_fingerprint() %}
+    {#- On-run-start: a warehouse records a fingerprint of its salt (never the
+        salt: the first 16 hex digits of SHA-256 of a fixed prefix and the salt)
+        in <behavior__raw_schema>.pii_salt_fingerprint on its first build. A
+        later build with another salt stops, since its pseudonyms would not
+        join the ones already written; --full-refresh rebuilds everything with
+        the new salt and records it. -#}
+    {{ return(adapter.dispatch('check_pii_salt_fingerprint', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__check_pii_salt_fingerprint() %}
+    {#- Other engines: not recorded yet (the salt is a connection setting). -#}
+    select 1
+{% endmacro %}
+
+{% macro duckdb__check_pii_salt_fingerprint() %}
+    {%- if not execute or flags.WHICH not in ['run', 'build'] or not behavioral_analytics.pii_salt_is_set() -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set schema = var('behavior__raw_schema') -%}
+    {%- set current = run_query(
+        "select left(sha256('behavioral_analytics salt fingerprint|' || getvariable('behavior_pii_salt')), 16)"
+    ).columns[0].values()[0] -%}
+    {%- set stored = adapter.get_relation(database=target.database, schema=schema, identifier='pii_salt_fingerprint') -%}
+    {%- if stored is not none and not flags.FULL_REFRESH -%}
+        {%- set recorded = run_query("select fingerprint, recorded_at from " ~ stored) -%}
+        {%- if recorded.rows | length > 0 and recorded.rows[0][0] != current -%}
+            {{ exceptions.raise_compiler_error(
+                "behavioral_analytics: this warehouse (" ~ target.path ~ ") was built with another PII salt "
+                ~ "(fingerprint " ~ recorded.rows[0][0] ~ ", recorded " ~ recorded.rows[0][1] ~ "; this build's: "
+                ~ current ~ "). Its pseudonymised IPs would not join the ones already written. Use the "
+                ~ "salt it was built with (BEHAVIOR_PII_SALT or the secrets file), or rebuild everything "
+                ~ "with the new one: dbt build --full-refresh."
+            ) }}
+        {%- endif -%}
+        {%- if recorded.rows | length > 0 -%}
+            {{ return('select 1') }}
+        {%- endif -%}
+    {%- endif -%}
+    {#- run and committed here: the hook's own statement would be rolled back
+        with the transaction the queries above opened -#}
+    {%- call statement('record_pii_salt_fingerprint') -%}
+        create schema if not exists {{ schema }};
+        create or replace table {{ schema }}.pii_salt_fingerprint as
+        select '{{ current }}' as fingerprint, current_timestamp as recorded_at
+    {%- endcall -%}
+    {%- do adapter.commit() -%}
+    {{ return('select 1') }}
+{% endmacro %}
 
 
 {% macro salted_hash(expression) %}

@@ -25,9 +25,43 @@ warehouse_option = click.option(
 )
 
 
-@click.group()
-def main() -> None:
+class BehaviorGroup(click.Group):
+    """Ends a failed command with one line (exit 1) unless --debug asks for the traceback.
+
+    Usage errors stay click's (exit 2); a ClickException says its own message (exit 1).
+    """
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if ctx.meta.get("behavior_debug"):
+                raise
+            message = " ".join(str(error).split()) or type(error).__name__
+            raise click.ClickException(
+                f"{message} ({type(error).__name__}; run with --debug for the traceback)"
+            ) from error
+
+
+@click.group(cls=BehaviorGroup)
+@click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
     """Behavioral analytics warehouse: raw product events to behavioral marts."""
+    ctx.meta["behavior_debug"] = debug
+
+
+def existing_warehouse(warehouse: Path | None) -> Path:
+    """The warehouse file, or a one-line error naming it and what to do."""
+    path = warehouse or project.duckdb_path()
+    if not path.exists():
+        raise click.ClickException(
+            f"no warehouse at {path}: build one with `behavior demo` or `dbt build`, or "
+            "point --warehouse (or BEHAVIOR_DUCKDB_PATH) at an existing file"
+        )
+    return path
 
 
 @main.command()
@@ -98,9 +132,16 @@ def _dbt(args: list[str], env: dict) -> None:
     help="Build these events instead of generating a sample.",
 )
 def demo(persons, days, seed, events_path) -> None:
-    """Generate a sample (unless --events), run `dbt build`, print a summary."""
+    """Generate a sample (unless --events), run `dbt build`, print a summary.
+
+    A demo with other sizes or another seed than the last one regenerates the sample
+    and rebuilds the warehouse from scratch (--full-refresh), and says so: the new files
+    have the names of the old ones, which an incremental build would take as loaded.
+    """
+    full_refresh = False
     if events_path is None:
         sample = project.DEFAULT_SAMPLE_PATH
+        before = _sample_parameters(sample)
         generate.callback(
             persons=persons,
             days=days,
@@ -110,13 +151,21 @@ def demo(persons, days, seed, events_path) -> None:
             file_format="jsonl",
             quiet=False,
         )
+        after = _sample_parameters(sample)
+        if before is not None and before != after:
+            full_refresh = True
+            console.print(
+                f"[yellow]The sample changed[/] ({_describe(before)} -> {_describe(after)}): "
+                "the warehouse is rebuilt from scratch (dbt build --full-refresh)."
+            )
         events_path = sample / "events"
     warehouse = project.duckdb_path()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     env = project.dbt_environment(events_path=events_path.resolve(), warehouse=warehouse)
     salt_source = project.ensure_pii_salt(env, warehouse)
     console.print(f"[dim]PII salt from {salt_source}[/]")
-    _dbt(["build", "--target", "duckdb", "--vars", json.dumps(DEMO_VARS)], env)
+    build = ["build", "--target", "duckdb", "--vars", json.dumps(DEMO_VARS)]
+    _dbt(build + (["--full-refresh"] if full_refresh else []), env)
     _dbt(["run-operation", "publish_serving", "--target", "duckdb"], env)
     _print_summary(warehouse)
     _print_models(warehouse)
@@ -124,6 +173,17 @@ def demo(persons, days, seed, events_path) -> None:
         f"BI tools (Metabase, Superset, Evidence, DBeaver) open [bold]{serving_path(warehouse)}[/]"
         " read-only: a consistent snapshot of every mart, replaced atomically on publish."
     )
+
+
+def _sample_parameters(sample: Path) -> dict | None:
+    summary = sample / "truth" / "summary.json"
+    if not summary.is_file():
+        return None
+    return json.loads(summary.read_text(encoding="utf-8")).get("parameters")
+
+
+def _describe(parameters: dict) -> str:
+    return f"{parameters['persons']} persons, {parameters['days']} days, seed {parameters['seed']}"
 
 
 # A few weeks of sample events cannot train the default 28-day churn horizon (training
@@ -162,11 +222,7 @@ def _print_models(path: Path) -> None:
 def publish(warehouse) -> None:
     """Publish every mart for BI: Parquet in a new version folder and serving.duckdb
     (BEHAVIOR_SERVING_PATH) switched to it atomically; old versions pruned."""
-    warehouse = warehouse or project.duckdb_path()
-    if not warehouse.exists():
-        raise click.ClickException(
-            f"no warehouse at {warehouse}: run `dbt build` (or `behavior demo`) first"
-        )
+    warehouse = existing_warehouse(warehouse)
     env = project.dbt_environment(warehouse=warehouse.resolve())
     _dbt(["run-operation", "publish_serving", "--target", "duckdb"], env)
     console.print(f"BI tools open {serving_path(warehouse)} (read-only)")
@@ -176,7 +232,7 @@ def publish(warehouse) -> None:
 @warehouse_option
 def summary(warehouse) -> None:
     """Summarize a built warehouse: lines, bad lines by reason, sessions."""
-    _print_summary(warehouse or project.duckdb_path())
+    _print_summary(existing_warehouse(warehouse))
 
 
 def _print_summary(path: Path) -> None:
@@ -230,7 +286,7 @@ def model_card(warehouse, out_dir) -> None:
     """Write every churn model card of the warehouse (churn_model_cards) as markdown."""
     import duckdb
 
-    with duckdb.connect(str(warehouse or project.duckdb_path()), read_only=True) as connection:
+    with duckdb.connect(str(existing_warehouse(warehouse)), read_only=True) as connection:
         cards = connection.execute(
             "select model_name, model_version, markdown from main_marts.churn_model_cards"
             " order by as_of_date, model_version"
@@ -253,7 +309,7 @@ def validate(warehouse, suites, no_docs) -> None:
     from behavioral_analytics.quality.gx_suites import data_docs_index, validate_warehouse
 
     results = validate_warehouse(
-        warehouse or project.duckdb_path(), list(suites) or None, build_docs=not no_docs
+        existing_warehouse(warehouse), list(suites) or None, build_docs=not no_docs
     )
     table = Table(title="Great Expectations suites")
     for column in ("suite", "relation", "rows", "expectations", "failed"):
@@ -282,7 +338,7 @@ def validate(warehouse, suites, no_docs) -> None:
 @click.option(
     "--truth",
     "truth_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=project.DEFAULT_SAMPLE_PATH / "truth",
     show_default=True,
     help="The truth folder the generator wrote beside the events.",
@@ -291,11 +347,17 @@ def score(warehouse, truth_dir) -> None:
     """Score stitching, bots, segments and churn scores against the generator's truth."""
     from behavioral_analytics.model_truth import model_scores
     from behavioral_analytics.scoring import score as score_warehouse
+    from behavioral_analytics.truth_match import TruthMismatch, check_truth_matches
 
+    warehouse = existing_warehouse(warehouse)
+    try:
+        check_truth_matches(warehouse, truth_dir)
+    except TruthMismatch as error:
+        raise click.ClickException(str(error)) from error
     table = Table(title=f"Against the truth in {truth_dir}")
     for column in ("what", "precision", "recall", "correct / predicted", "found / actual"):
         table.add_column(column)
-    for result in score_warehouse(warehouse or project.duckdb_path(), truth_dir).values():
+    for result in score_warehouse(warehouse, truth_dir).values():
         table.add_row(
             result.name,
             f"{result.precision:.3f}",
@@ -304,7 +366,7 @@ def score(warehouse, truth_dir) -> None:
             f"{result.found} / {result.actual}",
         )
     console.print(table)
-    models = model_scores(warehouse or project.duckdb_path(), truth_dir)
+    models = model_scores(warehouse, truth_dir)
     table = Table(title="Models against the truth (latest as-of date)")
     for column in ("model", "as of", "measure", "value", "persons matched"):
         table.add_column(column)
@@ -338,13 +400,30 @@ def score(warehouse, truth_dir) -> None:
     console.print(table)
 
 
+CONVERTERS = {
+    # source format: (file prefix, module, function)
+    "snowplow": ("snowplow", "snowplow", "convert_atomic_events_csv"),
+    "ga4": ("ga4", "ga4", "convert_ga4_events_csv"),
+    "online-retail": ("online-retail", "online_retail", "convert_online_retail"),
+    "dbt-product-analytics": (
+        "dbt-product-analytics",
+        "product_analytics",
+        "convert_product_analytics_orders",
+    ),
+    "cdnow": ("cdnow", "cdnow", "convert_cdnow"),
+}
+
+
 @main.command()
-@click.argument(
-    "source_format",
-    type=click.Choice(["snowplow", "ga4", "online-retail", "dbt-product-analytics", "cdnow"]),
-)
+@click.argument("source_format", type=click.Choice(list(CONVERTERS)))
 @click.argument("input_path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="File number NNNN of the files written (default: the next free one in OUT_DIR).",
+)
 @click.option(
     "--keep-anonymous",
     is_flag=True,
@@ -356,61 +435,89 @@ def score(warehouse, truth_dir) -> None:
     default=None,
     help="cdnow: write only records dated before this day (YYYY-MM-DD).",
 )
-def convert(source_format, input_path, out_dir, keep_anonymous, before) -> None:
+def convert(source_format, input_path, out_dir, batch, keep_anonymous, before) -> None:
     """Convert another tracker's events or a public data set into contract JSONL.
 
     snowplow (atomic events CSV), ga4 (dbt-ga4 events CSV), online-retail (UCI Online
     Retail, Parquet or CSV: one event per invoice), dbt-product-analytics
     (mjirv/dbt_product_analytics raw_orders CSV: one event per row), cdnow (the CDNOW
     master file: one purchase per record).
+
+    A second input into the same OUT_DIR is written as the next batch beside the first;
+    the same input again adds nothing (OUT_DIR/_conversions.json records each input).
     """
+    import importlib
+
+    from behavioral_analytics.adapters import batches
+
     if keep_anonymous and source_format != "online-retail":
         raise click.UsageError("--keep-anonymous applies to online-retail only")
     if before is not None and source_format != "cdnow":
         raise click.UsageError("--before applies to cdnow only")
-    if source_format == "cdnow":
-        from behavioral_analytics.adapters.cdnow import convert_cdnow
-
-        cut = before.date() if before is not None else None
-        summary = convert_cdnow(input_path, out_dir, before=cut)
+    digest = batches.file_digest(input_path)
+    done = batches.already_converted(out_dir, source_format, digest)
+    if done is not None:
         console.print(
-            f"{summary['records_read']:,} records read; written to {out_dir}: "
-            f"{summary['lines_written']:,} purchases of {summary['customers']:,} customers "
-            f"({len(summary['files'])} files); held back (on or after --before): "
-            f"{summary['held_back']:,}"
+            f"{input_path} was already converted into {out_dir} as batch {done['batch']} "
+            f"({done['lines_written']:,} lines): nothing added"
         )
         return
+    prefix, module_name, function_name = CONVERTERS[source_format]
+    batch = batch or batches.next_batch(out_dir, prefix)
+    module = importlib.import_module(f"behavioral_analytics.adapters.{module_name}")
+    options = {"batch": batch}
     if source_format == "online-retail":
-        from behavioral_analytics.adapters.online_retail import convert_online_retail
+        options["keep_anonymous"] = keep_anonymous
+    if source_format == "cdnow" and before is not None:
+        options["before"] = before.date()
+    try:
+        summary = getattr(module, function_name)(input_path, out_dir, **options)
+    except (KeyError, ValueError, TypeError) as error:
+        raise click.ClickException(
+            f"{input_path} is not a {source_format} input: {error}. "
+            f"Check the format argument (one of {', '.join(CONVERTERS)})."
+        ) from error
+    batches.record_conversion(
+        out_dir, source_format, digest, input_path, batch, summary["lines_written"]
+    )
+    console.print(_convert_message(source_format, summary, out_dir, batch))
 
-        summary = convert_online_retail(input_path, out_dir, keep_anonymous=keep_anonymous)
+
+def _convert_message(source_format: str, summary: dict, out_dir: Path, batch: int) -> str:
+    files = f"{len(summary['files'])} files, batch {batch}"
+    if source_format == "online-retail":
         without_customer = (
             summary["purchases_without_customer"] + summary["cancellations_without_customer"]
         )
-        console.print(
+        return (
             f"{summary['invoices']:,} invoices ({summary['cancellations']:,} cancellations) "
             f"in {summary['lines_read']:,} lines ({summary['lines_without_customer']:,} "
             f"without a customer); written to {out_dir}: {summary['purchases_written']:,} "
             f"purchases + {summary['cancellations_written']:,} cancellations = "
-            f"{summary['lines_written']:,} events ({len(summary['files'])} files); left out: "
+            f"{summary['lines_written']:,} events ({files}); left out: "
             f"{without_customer:,} invoices without a customer, "
             f"{summary['non_positive_orders']:,} orders of revenue <= 0, "
             f"{summary['adjustments']:,} adjustments"
         )
-        return
-    from behavioral_analytics.adapters import convert_atomic_events_csv, convert_ga4_events_csv
-    from behavioral_analytics.adapters.product_analytics import convert_product_analytics_orders
-
-    converter = {
-        "snowplow": convert_atomic_events_csv,
-        "ga4": convert_ga4_events_csv,
-        "dbt-product-analytics": convert_product_analytics_orders,
-    }[source_format]
-    summary = converter(input_path, out_dir)
-    console.print(
+    if source_format == "cdnow":
+        return (
+            f"{summary['records_read']:,} records read; written to {out_dir}: "
+            f"{summary['lines_written']:,} purchases of {summary['customers']:,} customers "
+            f"({files}); held back (on or after --before): {summary['held_back']:,}"
+        )
+    return (
         f"{summary['rows_read']:,} rows read, {summary['lines_written']:,} lines written "
-        f"to {out_dir} ({len(summary['files'])} files)"
+        f"to {out_dir} ({files})"
     )
+
+
+def _add_commands() -> None:
+    from behavioral_analytics.report.command import report
+
+    main.add_command(report)
+
+
+_add_commands()
 
 
 if __name__ == "__main__":

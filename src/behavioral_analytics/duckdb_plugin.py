@@ -8,7 +8,8 @@ lines decoded one by one; ``behavior_path_exists`` tells a missing events
 folder from an empty one in the build's error. The serving layer (``serving.py``) uses
 ``behavior_served_path``, ``behavior_make_dirs`` and ``behavior_switch_serving``.
 
-The PII salt (environment variable ``BEHAVIOR_PII_SALT``) is put in the session
+The PII salt (environment variable ``BEHAVIOR_PII_SALT``, else the secrets file
+``$BEHAVIOR_PII_SALT_FILE`` or ``~/.config/behavioral-analytics/pii_salt``) is put in the session
 variable ``behavior_pii_salt`` of every connection and cursor, so the salted
 hash macro reads it with ``getvariable`` and the secret never appears in
 compiled SQL or dbt's logs. A missing salt is reported by the macro, naming
@@ -22,6 +23,7 @@ import os
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
+from behavioral_analytics.project import read_pii_salt
 from behavioral_analytics.raw_files import (
     file_size,
     gunzip_bytes,
@@ -35,8 +37,8 @@ PII_SALT_ENV = "BEHAVIOR_PII_SALT"
 
 
 def set_pii_salt(conn: DuckDBPyConnection) -> None:
-    """Expose the salt from the environment as the session variable behavior_pii_salt."""
-    salt = os.environ.get(PII_SALT_ENV, "").strip()
+    """Expose the salt ($BEHAVIOR_PII_SALT, else its secrets file) as behavior_pii_salt."""
+    salt, _ = read_pii_salt()
     if salt:
         conn.execute("set variable behavior_pii_salt = " + "'" + salt.replace("'", "''") + "'")
 

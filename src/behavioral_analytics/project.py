@@ -34,22 +34,48 @@ def dbt_environment(events_path: Path | None = None, warehouse: Path | None = No
 
 
 PII_SALT_ENV = "BEHAVIOR_PII_SALT"
+PII_SALT_FILE_ENV = "BEHAVIOR_PII_SALT_FILE"
+DEFAULT_PII_SALT_FILE = Path("~/.config/behavioral-analytics/pii_salt")
+
+
+def pii_salt_file() -> Path:
+    """The secrets file of the salt: $BEHAVIOR_PII_SALT_FILE, else the default path."""
+    return Path(os.environ.get(PII_SALT_FILE_ENV) or DEFAULT_PII_SALT_FILE).expanduser()
+
+
+def read_pii_salt(env: dict | None = None) -> tuple[str | None, str | None]:
+    """(salt, where it came from): $BEHAVIOR_PII_SALT, else the secrets file; else None."""
+    env = os.environ if env is None else env
+    salt = env.get(PII_SALT_ENV, "").strip()
+    if salt:
+        return salt, f"${PII_SALT_ENV}"
+    path = Path(env.get(PII_SALT_FILE_ENV) or DEFAULT_PII_SALT_FILE).expanduser()
+    if path.is_file():
+        salt = path.read_text(encoding="utf-8").strip()
+        if salt:
+            return salt, str(path)
+    return None, None
 
 
 def ensure_pii_salt(env: dict, warehouse: Path) -> str:
-    """Give a local demo warehouse a salt of its own when none is configured.
+    """Put the salt in ``env`` for a demo build, creating the secrets file if needed.
 
-    Production sets BEHAVIOR_PII_SALT from its secret store. For the demo, a
-    random salt is created once beside the warehouse file (``.pii_salt``,
-    never committed) and reused, so rebuilding gives the same pseudonyms.
-    Returns where the salt came from.
+    Production sets BEHAVIOR_PII_SALT from its secret store (or points
+    BEHAVIOR_PII_SALT_FILE at a file it mounts). For the demo, a random salt is
+    written once to the secrets file (``~/.config/behavioral-analytics/pii_salt``,
+    mode 600, outside the repository and outside the warehouse folder, so a copied
+    warehouse keeps its salt) and reused. A salt file beside the warehouse from an
+    earlier version (``.pii_salt``) is still read. Returns where the salt came from.
     """
-    if env.get(PII_SALT_ENV, "").strip():
-        return f"${PII_SALT_ENV}"
-    salt_file = warehouse.parent / ".pii_salt"
-    if not salt_file.exists():
-        salt_file.parent.mkdir(parents=True, exist_ok=True)
-        salt_file.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
-        salt_file.chmod(0o600)
-    env[PII_SALT_ENV] = salt_file.read_text(encoding="utf-8").strip()
-    return str(salt_file)
+    salt, source = read_pii_salt(env)
+    legacy = warehouse.parent / ".pii_salt"
+    if salt is None and legacy.is_file():
+        salt, source = legacy.read_text(encoding="utf-8").strip(), str(legacy)
+    if salt is None:
+        path = Path(env.get(PII_SALT_FILE_ENV) or DEFAULT_PII_SALT_FILE).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        salt, source = path.read_text(encoding="utf-8").strip(), f"{path} (created)"
+    env[PII_SALT_ENV] = salt
+    return source

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from behavioral_analytics.generator import generate
 DBT = str(Path(sys.executable).with_name("dbt"))
 # A throwaway salt for test warehouses (production reads its own from a secret store).
 TEST_PII_SALT = "pytest-salt-not-a-secret"
+# Never the user's own secrets file (~/.config/behavioral-analytics/pii_salt): a
+# test that leaves the salt out must find none, a demo run writes its own here.
+os.environ[project.PII_SALT_FILE_ENV] = str(Path(tempfile.mkdtemp(prefix="pii-salt-")) / "salt")
 
 
 @dataclass

@@ -454,7 +454,7 @@ def test_convert_command_cdnow_before(tmp_path):
 
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
-    assert "4 records read" in output and "3 purchases of 2 customers (2 files)" in output
+    assert "4 records read" in output and "3 purchases of 2 customers (2 files, batch 1)" in output
     assert "held back (on or after --before): 1" in output
 
 
@@ -474,7 +474,7 @@ def test_convert_command_prints_the_online_retail_summary(tmp_path):
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())  # the console wraps long lines
     assert "9 invoices (2 cancellations) in 10 lines (4 without a customer)" in output
-    assert "3 purchases + 1 cancellations = 4 events (3 files)" in output
+    assert "3 purchases + 1 cancellations = 4 events (3 files, batch 1)" in output
     assert "left out: 2 invoices without a customer, 2 orders of revenue <= 0, 1 adj" in output
     assert len(written(tmp_path / "out")) == 4
 

@@ -1,5 +1,6 @@
 {%- set rules = [] -%}
-{%- if execute -%}
+{#- Compiling (dbt docs generate) before the seed is loaded shows no rules. -#}
+{%- if execute and load_relation(ref('user_agent_rules')) is not none -%}
     {%- set rules_query -%}
         select rule_type, pattern, value, version_pattern
         from {{ ref('user_agent_rules') }}
