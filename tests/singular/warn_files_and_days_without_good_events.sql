@@ -12,8 +12,10 @@
 {%- set built = load_relation(ref('fct_raw_file_reconciliation')) if execute else none %}
 {%- if built is not none %}
     {%- set found = run_query(
-        "select 'file ' || file_name || ': all ' || cast(lines_read as varchar) || ' lines are bad (see stg_tracker__events_quarantine)'"
-        ~ " from " ~ built ~ " where status = 'loaded' and lines_read > 0 and lines_quarantined = lines_read"
+        "select 'file ' || file_name || ': all ' || cast(lines_read as varchar)"
+        ~ " || ' lines are bad (see stg_tracker__events_quarantine)'"
+        ~ " from " ~ built
+        ~ " where status = 'loaded' and lines_read > 0 and lines_quarantined = lines_read"
         ~ " order by file_name"
     ) -%}
     {%- for row in found.rows %}
@@ -30,7 +32,11 @@
         {%- for offset in range((last - day).days + 1) -%}
             {%- set current = (day + modules.datetime.timedelta(days=offset)) | string -%}
             {%- if current not in good -%}
-                {%- do log("behavioral_analytics: WARNING received date " ~ current ~ ": no good event (no file, or only bad lines)", info=true) -%}
+                {%- do log(
+                    "behavioral_analytics: WARNING received date " ~ current
+                    ~ ": no good event (no file, or only bad lines)",
+                    info=true
+                ) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
