@@ -13,16 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from behavioral_analytics import project
+from behavioral_analytics.cli_options import warehouse_option
 from behavioral_analytics.serving import serving_path
 
 console = Console()
-
-warehouse_option = click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
-)
 
 
 class BehaviorGroup(click.Group):

@@ -7,17 +7,13 @@ from pathlib import Path
 import click
 
 from behavioral_analytics import project
+from behavioral_analytics.cli_options import warehouse_option
 from behavioral_analytics.report.build import default_out, write_report
 from behavioral_analytics.report.queries import WarehouseLocked
 
 
 @click.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The DuckDB file (default: BEHAVIOR_DUCKDB_PATH or warehouse/behavior.duckdb).",
-)
+@warehouse_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
