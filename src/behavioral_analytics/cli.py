@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date, datetime
@@ -16,7 +17,8 @@ from behavioral_analytics import project
 from behavioral_analytics.cli_options import warehouse_option
 from behavioral_analytics.serving import serving_path
 
-console = Console()
+# Piped output (no terminal) is not cut at 80 columns: COLUMNS, else 160.
+console = Console(width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", 160)))
 
 
 class BehaviorGroup(click.Group):
@@ -133,7 +135,8 @@ def demo(persons, days, seed, events_path) -> None:
     have the names of the old ones, which an incremental build would take as loaded.
     """
     full_refresh = False
-    if events_path is None:
+    generated = events_path is None
+    if generated:
         sample = project.DEFAULT_SAMPLE_PATH
         before = _sample_parameters(sample)
         generate.callback(
@@ -163,10 +166,22 @@ def demo(persons, days, seed, events_path) -> None:
     _dbt(["run-operation", "publish_serving", "--target", "duckdb"], env)
     _print_summary(warehouse)
     _print_models(warehouse)
+    if generated:
+        console.print(PLANTED_NOTE)
     console.print(
         f"BI tools (Metabase, Superset, Evidence, DBeaver) open [bold]{serving_path(warehouse)}[/]"
         " read-only: a consistent snapshot of every mart, replaced atomically on publish."
     )
+
+
+PLANTED_NOTE = (
+    "[dim]On the generated sample the build's warnings are expected: the generator plants "
+    "bad lines of every reason (quarantined), retries, bots, shared devices and consent "
+    "opt-outs, and two event names the taxonomy does not know (promo_banner_click, "
+    "chat_opened: test assert_event_names_in_taxonomy and the schema-drift new_key test "
+    "warn on them); volume anomalies and feature drift warnings come from a few hundred "
+    "simulated persons. On your own events a warning is worth reading.[/]"
+)
 
 
 def _sample_parameters(sample: Path) -> dict | None:
@@ -246,6 +261,20 @@ def _print_summary(path: Path) -> None:
     for reason, count in result.bad_lines_by_reason.items():
         table.add_row(f"  {reason}", f"{count:,}")
     table.add_row("lines lost", f"{result.lines_lost:,}")
+    analysis = result.analysis
+    if analysis:
+        table.add_row("[bold]staged events → analysed[/]", f"{analysis['staged']:,}")
+        table.add_row(
+            "  without analytics consent (counted only)", f"−{analysis['without_consent']:,}"
+        )
+        table.add_row(
+            "  after the person's opt-out (counted only)", f"−{analysis['after_opt_out']:,}"
+        )
+        table.add_row("  on bot devices (dim_devices.is_bot)", f"−{analysis['bot_events']:,}")
+        table.add_row("  = human events analysed (fct_events)", f"{analysis['human_events']:,}")
+        table.add_row(
+            "    of them on shared devices (no person)", f"{analysis['shared_device_events']:,}"
+        )
     table.add_row("sessions", f"{result.sessions:,}")
     table.add_row("devices of people (in sessions)", f"{result.devices:,}")
     table.add_row("bot devices (flagged, not analysed)", f"{result.bot_devices:,}")
@@ -263,6 +292,12 @@ def _print_summary(path: Path) -> None:
     console.print(
         f"Marts: schema main_marts in {result.path}; read it with "
         f"duckdb.connect({str(result.path)!r}, read_only=True) or any DuckDB client."
+    )
+    console.print(
+        "Next: [bold]behavior report[/] (charts of the marts in one HTML file), "
+        "[bold]behavior docs[/] (dbt docs and data docs on loopback), "
+        "[bold]behavior validate[/] (Great Expectations suites), "
+        "[bold]behavior score[/] (a generated sample against its truth)."
     )
 
 

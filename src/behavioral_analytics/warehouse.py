@@ -26,10 +26,45 @@ class WarehouseSummary:
     unknown_event_names: list[str] = field(default_factory=list)
     relations: dict[str, int] = field(default_factory=dict)
     unreadable_files: dict[str, str] = field(default_factory=dict)
+    # staged events -> analysed human events (see analysis_breakdown)
+    analysis: dict[str, int] = field(default_factory=dict)
 
 
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(connection.execute(sql).fetchone()[0] or 0)
+
+
+def analysis_breakdown(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Why staged events become fewer analysed events, from the marts.
+
+    staged = without_consent + after_opt_out + bot_events + human_events, where
+    without_consent and after_opt_out come from fct_daily_consent (used nowhere else),
+    bot_events are the analysed events of devices flagged ``is_bot`` in dim_devices
+    (left out of fct_events) and human_events are fct_events' rows; shared_device_events
+    are the human events of devices seen with two or more accounts (no person_id).
+    Empty when a mart is missing.
+    """
+    try:
+        staged, without_consent, after_opt_out, analysed = connection.execute(
+            "select sum(events), sum(events_without_consent),"
+            " sum(consented_events_after_opt_out), sum(analysed_events)"
+            " from main_marts.fct_daily_consent"
+        ).fetchone()
+        human, shared = connection.execute(
+            "select count(*), count(*) filter (where devices.is_shared)"
+            " from main_marts.fct_events as events"
+            " left join main_marts.dim_devices as devices using (device_id)"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return {}
+    return {
+        "staged": int(staged or 0),
+        "without_consent": int(without_consent or 0),
+        "after_opt_out": int(after_opt_out or 0),
+        "bot_events": int(analysed or 0) - int(human or 0),
+        "human_events": int(human or 0),
+        "shared_device_events": int(shared or 0),
+    }
 
 
 def summarize(path: Path) -> WarehouseSummary:
@@ -107,6 +142,7 @@ def summarize(path: Path) -> WarehouseSummary:
             ),
             unknown_event_names=unknown,
             relations=relations,
+            analysis=analysis_breakdown(connection),
         )
 
 

@@ -11,12 +11,14 @@ import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
 from behavioral_analytics import cli, project
 from behavioral_analytics.generator import generate
 from behavioral_analytics.truth_match import TruthMismatch, check_truth_matches
+from behavioral_analytics.warehouse import analysis_breakdown
 
 from .conftest import DBT, TEST_PII_SALT, run_dbt
 
@@ -230,3 +232,31 @@ def test_score_refuses_the_truth_of_another_data_set(built_jsonl, tmp_path):
         check_truth_matches(built_jsonl.warehouse, not_truth)
     summary = json.loads((built_jsonl.truth / "summary.json").read_text())
     assert summary["lines_per_file"]
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def test_summary_explains_staged_to_analysed_and_is_not_cut_when_piped(built_jsonl):
+    result = invoke("summary", "--warehouse", str(built_jsonl.warehouse))
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(built_jsonl.warehouse), read_only=True) as connection:
+        parts = analysis_breakdown(connection)
+        staged = connection.execute("select count(*) from main_staging.stg_tracker__events")
+        staged = staged.fetchone()[0]
+        bots = connection.execute(
+            "select count(*) from main_intermediate.int_events_sessionized as events"
+            " join main_marts.dim_devices as devices using (device_id) where devices.is_bot"
+        ).fetchone()[0]
+    assert parts["staged"] == staged
+    assert parts["bot_events"] == bots > 0
+    assert (
+        parts["staged"] - parts["without_consent"] - parts["after_opt_out"] - parts["bot_events"]
+        == parts["human_events"]
+    )
+    assert parts["without_consent"] > 0 and parts["after_opt_out"] > 0
+    output = result.output
+    human_row = next(line for line in output.splitlines() if "human events analysed" in line)
+    assert f"{parts['human_events']:,}" in human_row
+    assert "…" not in output  # CliRunner is not a terminal: nothing is cut
+    assert "Next: behavior report" in " ".join(output.split())
