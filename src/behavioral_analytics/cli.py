@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -43,10 +44,23 @@ class BehaviorGroup(click.Group):
 
 @click.group(cls=BehaviorGroup)
 @click.option("--debug", is_flag=True, help="Show the Python traceback of an error.")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    envvar=project.PROJECT_DIR_ENV,
+    help="The project (folder of dbt_project.yml) that default paths and dbt runs use "
+    "(default: the checkout this package was installed from).",
+)
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, project_dir: Path | None) -> None:
     """Behavioral analytics warehouse: raw product events to behavioral marts."""
     ctx.meta["behavior_debug"] = debug
+    if project_dir is not None:
+        try:
+            project.set_project_root(project_dir)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--project-dir") from error
 
 
 def existing_warehouse(warehouse: Path | None) -> Path:
@@ -67,8 +81,8 @@ def existing_warehouse(warehouse: Path | None) -> Path:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    default=project.DEFAULT_SAMPLE_PATH,
-    show_default=True,
+    default=lambda: project.DEFAULT_SAMPLE_PATH,
+    show_default="data/sample in the project",
     help="Folder to write: OUT/events (the raw events) and OUT/truth (what was generated).",
 )
 @click.option(
@@ -307,8 +321,8 @@ def _print_summary(path: Path) -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=project.PROJECT_ROOT / "docs" / "model_cards",
-    show_default=True,
+    default=lambda: project.PROJECT_ROOT / "docs" / "model_cards",
+    show_default="docs/model_cards in the project",
     help="Folder the cards are written to.",
 )
 def model_card(warehouse, out_dir) -> None:
@@ -368,8 +382,8 @@ def validate(warehouse, suites, no_docs) -> None:
     "--truth",
     "truth_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=project.DEFAULT_SAMPLE_PATH / "truth",
-    show_default=True,
+    default=lambda: project.DEFAULT_SAMPLE_PATH / "truth",
+    show_default="data/sample/truth in the project",
     help="The truth folder the generator wrote beside the events.",
 )
 def score(warehouse, truth_dir) -> None:
@@ -500,7 +514,8 @@ def convert(source_format, input_path, out_dir, batch, keep_anonymous, before) -
     if source_format == "cdnow" and before is not None:
         options["before"] = before.date()
     try:
-        summary = getattr(module, function_name)(input_path, out_dir, **options)
+        with _convert_progress(input_path):
+            summary = getattr(module, function_name)(input_path, out_dir, **options)
     except (KeyError, ValueError, TypeError) as error:
         raise click.ClickException(
             f"{input_path} is not a {source_format} input: {error}. "
@@ -510,6 +525,32 @@ def convert(source_format, input_path, out_dir, batch, keep_anonymous, before) -
         out_dir, source_format, digest, input_path, batch, summary["lines_written"]
     )
     console.print(_convert_message(source_format, summary, out_dir, batch))
+
+
+LARGE_INPUT_BYTES = 20 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _convert_progress(input_path: Path):
+    """A progress bar of lines written, for inputs above LARGE_INPUT_BYTES on a terminal."""
+    from behavioral_analytics.adapters.snowplow import WRITE_PROGRESS
+
+    if input_path.stat().st_size < LARGE_INPUT_BYTES or not console.is_terminal:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+        task = bar.add_task(f"converting {input_path.name}: 0 lines written", total=None)
+
+        def report(lines: int) -> None:
+            bar.update(task, description=f"converting {input_path.name}: {lines:,} lines written")
+
+        token = WRITE_PROGRESS.set(report)
+        try:
+            yield
+        finally:
+            WRITE_PROGRESS.reset(token)
 
 
 def _convert_message(source_format: str, summary: dict, out_dir: Path, batch: int) -> str:

@@ -39,7 +39,12 @@ from behavioral_analytics.cli_options import warehouse_option
 
 console = Console()
 
-DEFAULT_SITE_ROOT = project.PROJECT_ROOT / "target" / "docs_site"
+
+def default_site_root() -> Path:
+    """<project>/target/docs_site."""
+    return project.PROJECT_ROOT / "target" / "docs_site"
+
+
 DBT_DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
 EVENT_FILE_SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet", ".csv")
 PROJECT_NAME = "behavioral_analytics"
@@ -261,7 +266,7 @@ lists no suites; the links below open every page.)</p>
 
 def build_site(
     warehouse: Path,
-    site_root: Path = DEFAULT_SITE_ROOT,
+    site_root: Path | None = None,
     target_path: Path | None = None,
     events_path: Path | None = None,
     suites: list[str] | None = None,
@@ -270,7 +275,7 @@ def build_site(
     """Generate the dbt docs and the data docs and put both under ``site_root``."""
     dbt_target = generate_dbt_docs(warehouse, target_path, events_path, quiet=quiet)
     gx_index, summaries, skipped = build_gx_docs(warehouse, suites)
-    site_root = Path(site_root)
+    site_root = Path(site_root) if site_root is not None else default_site_root()
     shutil.rmtree(site_root, ignore_errors=True)
     (site_root / "dbt").mkdir(parents=True)
     for name in DBT_DOCS_FILES:

@@ -6,14 +6,39 @@ import os
 import secrets
 from pathlib import Path
 
+PROJECT_DIR_ENV = "BEHAVIOR_PROJECT_DIR"
+
+
+def set_project_root(root: Path | str) -> Path:
+    """Make ``root`` the project every default path and dbt run resolves against.
+
+    ``$BEHAVIOR_PROJECT_DIR`` (or ``behavior --project-dir``) points at a checkout; by
+    default it is the one this package was installed from. Raises ValueError when the
+    folder holds no dbt_project.yml.
+    """
+    global PROJECT_ROOT, DEFAULT_EVENTS_PATH, DEFAULT_SAMPLE_PATH, DEFAULT_DUCKDB_PATH
+    root = Path(root).expanduser().resolve()
+    if not (root / "dbt_project.yml").is_file():
+        raise ValueError(f"{root} is not the project: it has no dbt_project.yml")
+    PROJECT_ROOT = root
+    DEFAULT_EVENTS_PATH = root / "data" / "events"
+    DEFAULT_SAMPLE_PATH = root / "data" / "sample"
+    DEFAULT_DUCKDB_PATH = root / "warehouse" / "behavior.duckdb"
+    os.environ[PROJECT_DIR_ENV] = str(root)
+    return root
+
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EVENTS_PATH = PROJECT_ROOT / "data" / "events"
 DEFAULT_SAMPLE_PATH = PROJECT_ROOT / "data" / "sample"
 DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "warehouse" / "behavior.duckdb"
+if os.environ.get(PROJECT_DIR_ENV):
+    set_project_root(os.environ[PROJECT_DIR_ENV])
 
 
 def duckdb_path() -> Path:
-    """The warehouse file dbt writes (BEHAVIOR_DUCKDB_PATH, else the default)."""
+    """The warehouse file dbt writes (BEHAVIOR_DUCKDB_PATH, else the default); a relative
+    path is relative to the project."""
     configured = os.environ.get("BEHAVIOR_DUCKDB_PATH")
     if not configured:
         return DEFAULT_DUCKDB_PATH
@@ -30,6 +55,7 @@ def dbt_environment(events_path: Path | None = None, warehouse: Path | None = No
         env["BEHAVIOR_DUCKDB_PATH"] = str(warehouse)
     env.setdefault("BEHAVIOR_THREADS", str(os.cpu_count() or 1))
     env.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
+    env.setdefault("DBT_PROJECT_DIR", str(PROJECT_ROOT))
     return env
 
 

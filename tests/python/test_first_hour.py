@@ -260,3 +260,40 @@ def test_summary_explains_staged_to_analysed_and_is_not_cut_when_piped(built_jso
     assert f"{parts['human_events']:,}" in human_row
     assert "…" not in output  # CliRunner is not a terminal: nothing is cut
     assert "Next: behavior report" in " ".join(output.split())
+
+
+def test_project_dir_is_checked_and_moves_the_default_paths(tmp_path, monkeypatch):
+    for name in ("PROJECT_ROOT", "DEFAULT_EVENTS_PATH", "DEFAULT_SAMPLE_PATH"):
+        monkeypatch.setattr(project, name, getattr(project, name))
+    monkeypatch.setattr(project, "DEFAULT_DUCKDB_PATH", project.DEFAULT_DUCKDB_PATH)
+    monkeypatch.delenv("BEHAVIOR_DUCKDB_PATH", raising=False)
+    monkeypatch.setenv(project.PROJECT_DIR_ENV, str(project.PROJECT_ROOT))
+
+    not_a_project = invoke("--project-dir", str(tmp_path), "summary")
+    assert not_a_project.exit_code == 2
+    assert f"{tmp_path.resolve()} is not the project: it has no dbt_project.yml" in " ".join(
+        not_a_project.output.split()
+    )
+    other = tmp_path / "checkout"
+    other.mkdir()
+    (other / "dbt_project.yml").write_text("name: behavioral_analytics\n")
+    result = invoke("--project-dir", str(other), "summary")
+    assert result.exit_code == 1
+    assert f"no warehouse at {other.resolve()}/warehouse/behavior.duckdb" in one_line_error(result)
+
+
+def test_convert_reports_progress_on_large_inputs(tmp_path):
+    from behavioral_analytics.adapters import snowplow
+    from behavioral_analytics.adapters.product_analytics import convert_product_analytics_orders
+
+    rows = [
+        {"id": str(i), "customer_id": "1", "order_date": "2018-01-01", "status": "placed"}
+        for i in range(2500)
+    ]
+    seen = []
+    token = snowplow.WRITE_PROGRESS.set(seen.append)
+    try:
+        convert_product_analytics_orders(rows, tmp_path)
+    finally:
+        snowplow.WRITE_PROGRESS.reset(token)
+    assert seen == [1000, 2000]

@@ -74,7 +74,8 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -252,6 +253,14 @@ def _context_id(raw: Any) -> str | None:
 # --------------------------------------------------------------------------- writing
 
 
+# Called with the lines written so far, every PROGRESS_EVERY lines (behavior convert's
+# progress bar); None: no progress reported.
+WRITE_PROGRESS: ContextVar[Callable[[int], None] | None] = ContextVar(
+    "write_progress", default=None
+)
+PROGRESS_EVERY = 1000
+
+
 class JsonlWriter:
     """Contract lines into ``<out_dir>/received_date=YYYY-MM-DD/<prefix>-NNNN.jsonl``."""
 
@@ -262,6 +271,7 @@ class JsonlWriter:
         self.file_name = f"{prefix}-{batch:04d}.jsonl"
         self._handles: dict[date, IO[str]] = {}
         self._paths: dict[date, Path] = {}
+        self._written = 0
         self.lines_per_file: Counter[str] = Counter()
 
     def write(self, received_date: date, event: Mapping[str, Any]) -> None:
@@ -281,6 +291,9 @@ class JsonlWriter:
             self._paths[received_date] = path
         handle.write(json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n")
         self.lines_per_file[str(self._paths[received_date])] += 1
+        self._written += 1
+        if self._written % PROGRESS_EVERY == 0 and (report := WRITE_PROGRESS.get()) is not None:
+            report(self._written)
 
     def close(self) -> None:
         for handle in self._handles.values():

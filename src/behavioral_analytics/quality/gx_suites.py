@@ -28,8 +28,18 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 
 from behavioral_analytics import project
 
-SUITES_DIR = project.PROJECT_ROOT / "gx" / "expectations"
-RUNTIME_ROOT = project.PROJECT_ROOT / "target" / "gx"
+SUITES_DIR = None  # None: <project>/gx/expectations (tests may point elsewhere)
+RUNTIME_ROOT = None  # None: <project>/target/gx
+
+
+def suites_dir() -> Path:
+    return SUITES_DIR or project.PROJECT_ROOT / "gx" / "expectations"
+
+
+def runtime_root() -> Path:
+    return RUNTIME_ROOT or project.PROJECT_ROOT / "target" / "gx"
+
+
 DATASOURCE = "warehouse"
 
 
@@ -143,7 +153,7 @@ def validate_warehouse(
 def load_suites(names: list[str] | None = None) -> list:
     """The committed suites (all, or the named ones), as Great Expectations objects."""
     suites = []
-    for path in sorted(SUITES_DIR.glob("*.json")):
+    for path in sorted(suites_dir().glob("*.json")):
         definition = json.loads(path.read_text())
         if names and definition["name"] not in names:
             continue
@@ -151,18 +161,19 @@ def load_suites(names: list[str] | None = None) -> list:
     if names:
         missing = set(names) - {suite.name for suite in suites}
         if missing:
-            raise ValueError(f"no suite named {sorted(missing)} in {SUITES_DIR}")
+            raise ValueError(f"no suite named {sorted(missing)} in {suites_dir()}")
     return suites
 
 
 def data_docs_index() -> Path:
-    return RUNTIME_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return runtime_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
 def _runtime_context():
-    shutil.rmtree(RUNTIME_ROOT, ignore_errors=True)
-    RUNTIME_ROOT.mkdir(parents=True)
-    context = gx.get_context(mode="file", project_root_dir=str(RUNTIME_ROOT))
+    root = runtime_root()
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.variables.save()
     return context
