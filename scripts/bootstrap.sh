@@ -40,3 +40,14 @@ if ! command -v chromium >/dev/null 2>&1 && [ "${BEHAVIOR_SKIP_CHROMIUM:-0}" != 
       "the browser tests will fail: install Debian's chromium package" >&2
   fi
 fi
+
+# The scripts and styles of Great Expectations' data docs (they load them from
+# CDNs; `behavior docs` serves local copies): npm packages at pinned versions
+# (src/behavioral_analytics/web_assets.py), fetched once.
+if ! .venv/bin/python -c 'import sys; from behavioral_analytics.web_assets import is_current; sys.exit(not is_current())'; then
+  if command -v npm >/dev/null 2>&1; then
+    .venv/bin/python -m behavioral_analytics.web_assets
+  else
+    echo "bootstrap: npm is missing: the data docs will load their styles from the internet" >&2
+  fi
+fi

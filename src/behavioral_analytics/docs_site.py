@@ -34,7 +34,7 @@ import click
 import duckdb
 from rich.console import Console
 
-from behavioral_analytics import project
+from behavioral_analytics import project, web_assets
 from behavioral_analytics.cli_options import warehouse_option
 
 console = Console()
@@ -281,6 +281,14 @@ def build_site(
     for name in DBT_DOCS_FILES:
         shutil.copy2(dbt_target / name, site_root / "dbt" / name)
     shutil.copytree(gx_index.parent, site_root / "gx")
+    # GX's pages load Bootstrap & co. from CDNs: serve the local copies instead
+    try:
+        unknown = web_assets.localize_data_docs(site_root / "gx")
+    except web_assets.AssetsMissing as error:
+        unknown = []
+        console.print(f"[yellow]data docs load their scripts from the internet:[/] {error}")
+    if unknown and not quiet:
+        console.print(f"[yellow]data docs still load from the internet:[/] {', '.join(unknown)}")
     site = DocsSite(site_root, site_root / "dbt" / "index.html", site_root / "gx" / "index.html")
     site.suites, site.skipped_suites = summaries, skipped
     site.index.write_text(_index_html(site), encoding="utf-8")

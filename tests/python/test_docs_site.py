@@ -143,8 +143,14 @@ def test_dbt_docs_show_a_mart_its_columns_and_lineage(site, url, chromium, artif
 
 def test_gx_data_docs_show_a_suite_and_its_results(site, url, chromium, artifacts):
     summary = next(summary for summary in site.suites if summary.suite == "marts_sessions")
-    # the index links the suite's latest validation page (the data docs' own home page
-    # builds its tables with scripts from public CDNs, which an offline machine lacks)
+    # every script and style of the data docs is served from the site (web_assets)
+    for html_page in (site.root / "gx").rglob("*.html"):
+        loaded = re.findall(r'(?:src|href)="(https://[^"]+\.(?:js|css))"', html_page.read_text())
+        assert not loaded, (html_page, loaded)
+    # the data docs' own home page builds its table of results with those scripts
+    home = _text(browser.render_dom(f"{url}/gx/index.html"))
+    assert "marts_sessions" in home
+    # the index links the suite's latest validation page
     index = (site.root / "index.html").read_text(encoding="utf-8")
     (link,) = re.findall(r'class=suite href="(gx/validations/marts_sessions/[^"]+\.html)"', index)
     page = f"{url}/{link}"
