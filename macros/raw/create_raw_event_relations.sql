@@ -309,10 +309,10 @@
         from (
             select
                 files.file_path,
-                unnest(coalesce(files.undecodable.lines, files.lines)) as raw_line,
-                unnest(files.undecodable.bad_bytes) as encoding_error,
-                generate_subscripts(coalesce(files.undecodable.lines, files.lines), 1) as line_number,
-                len(coalesce(files.undecodable.lines, files.lines)) as split_count
+                unnest(files.lines) as raw_line,
+                unnest(files.bad_bytes) as encoding_error,
+                generate_subscripts(files.lines, 1) as line_number,
+                len(files.lines) as split_count
             from jsonl_files as files
         ) as split_lines
         -- the text after a file's final newline is not a line
@@ -346,7 +346,7 @@
             try(decode(jsonl_blobs.content)) as content_text
         from jsonl_blobs
     ),
-    jsonl_files as materialized (
+    jsonl_split as (
         select
             jsonl_decoded.file_path,
             behavior_split_undecodable(
@@ -358,8 +358,17 @@
                     else jsonl_decoded.content_text
                 end,
                 chr(10)
-            ) as lines
+            ) as decoded_lines
         from jsonl_decoded
+    ),
+    {#- one list of lines per file, so the split below does not copy it
+        (a coalesce per reference doubles the split's time) -#}
+    jsonl_files as materialized (
+        select
+            jsonl_split.file_path,
+            coalesce(jsonl_split.undecodable.lines, jsonl_split.decoded_lines) as lines,
+            jsonl_split.undecodable.bad_bytes as bad_bytes
+        from jsonl_split
     ),
 {% endmacro %}
 

@@ -33,6 +33,10 @@ failures as (
         or {{ behavioral_analytics.is_json_object("'[1, 2]'") }}
         or {{ behavioral_analytics.is_json_object("'not json'") }}
         or {{ behavioral_analytics.is_json_object("''") }}
+        or not {{ behavioral_analytics.is_json_object("' \n {\"a\": [1]} '") }}
+        or {{ behavioral_analytics.is_json_object("'\"{x\"'") }}
+        or {{ behavioral_analytics.is_json_object("'{\"a\": 1'") }}
+        or {{ behavioral_analytics.is_json_object("cast(null as " ~ dbt.type_string() ~ ")") }} is null
 
     union all
     select 'json_text'
