@@ -77,6 +77,7 @@ def compare(
     schemas: tuple[str, ...] = ("main_marts",),
     ignore_columns: frozenset[str] = frozenset(),
     snapshot_tables: dict[str, str] | None = None,
+    ignore_tables: frozenset[str] = frozenset(),
 ) -> list[Difference]:
     """Every difference between the two warehouses' tables in these schemas.
 
@@ -85,12 +86,13 @@ def compare(
     ``snapshot_tables``: relation -> snapshot column of tables that keep the
     snapshots of earlier builds (``person_features`` by ``as_of_date``): only
     the snapshots the expected warehouse has are compared, and each of them
-    must be in the actual one.
+    must be in the actual one. ``ignore_tables``: relations left out of the
+    comparison (the Python models' tables when one warehouse did not build them).
     """
     ignore = set(ignore_columns)
     differences: list[Difference] = []
-    expected_tables = tables(expected, schemas)
-    actual_tables = tables(actual, schemas)
+    expected_tables = [table for table in tables(expected, schemas) if table not in ignore_tables]
+    actual_tables = [table for table in tables(actual, schemas) if table not in ignore_tables]
     for missing in sorted(set(expected_tables) ^ set(actual_tables)):
         differences.append(Difference(missing, "exists in only one warehouse"))
     for relation in sorted(set(expected_tables) & set(actual_tables)):
