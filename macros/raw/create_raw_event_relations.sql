@@ -272,7 +272,10 @@
     {#- No event file at all under the events folder stops the build, naming
         the folder (a missing folder, a typo in BEHAVIOR_EVENTS_PATH), unless
         `behavior__allow_no_event_files` says an empty build is meant. -#}
-    {%- if files | length == 0 and not var('behavior__allow_no_event_files') -%}
+    {#- Compiling, parsing, listing and `dbt docs generate` read no line: they
+        do not need the events (as they do not need the PII salt). -#}
+    {%- set reads_lines = flags.WHICH not in ['compile', 'generate', 'docs', 'parse', 'list', 'ls'] -%}
+    {%- if files | length == 0 and reads_lines and not var('behavior__allow_no_event_files') -%}
         {%- set exists = run_query("select behavior_path_exists('" ~ root | replace("'", "''") ~ "')").columns[0].values()[0] -%}
         {{ exceptions.raise_compiler_error(
             "behavioral_analytics: no event files (.jsonl, .jsonl.gz, .parquet, .csv) under '"

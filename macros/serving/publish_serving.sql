@@ -43,6 +43,12 @@
             {%- do marts.append([node.alias, relation]) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if marts | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "behavioral_analytics: nothing to publish: the warehouse has no marts in schema '"
+            ~ target.schema ~ "_marts' (its build failed or has not run); run `dbt build` first"
+        ) }}
+    {%- endif -%}
     {%- do run_query("select behavior_make_dirs('" ~ folder ~ "')") -%}
     {%- set counts = [] -%}
     {%- for name, relation in marts -%}

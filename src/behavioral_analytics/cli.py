@@ -56,6 +56,8 @@ class BehaviorGroup(click.Group):
 def main(ctx: click.Context, debug: bool, project_dir: Path | None) -> None:
     """Behavioral analytics warehouse: raw product events to behavioral marts."""
     ctx.meta["behavior_debug"] = debug
+    if project_dir is None and project.PROJECT_DIR_ERROR:
+        raise click.UsageError(project.PROJECT_DIR_ERROR)
     if project_dir is not None:
         try:
             project.set_project_root(project_dir)
@@ -71,12 +73,41 @@ def existing_warehouse(warehouse: Path | None) -> Path:
             f"no warehouse at {path}: build one with `behavior demo` or `dbt build`, or "
             "point --warehouse (or BEHAVIOR_DUCKDB_PATH) at an existing file"
         )
+    marts = _mart_count(path)
+    if marts == 0:
+        raise click.ClickException(
+            f"{path} has no marts yet (its build failed or has not run): run `dbt build` "
+            "(or `behavior demo`) and read its errors"
+        )
     return path
 
 
+def _mart_count(path: Path) -> int | None:
+    """Tables in the warehouse's marts schemas; None when another process holds it."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as connection:
+            return connection.execute(
+                "select count(*) from information_schema.tables where table_schema like '%marts'"
+            ).fetchone()[0]
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            return None  # a build is writing it: the command says so when it opens it
+        raise
+
+
 @main.command()
-@click.option("--persons", default=200, show_default=True, help="People to simulate.")
-@click.option("--days", default=14, show_default=True, help="Days of activity.")
+@click.option(
+    "--persons",
+    default=200,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="People to simulate.",
+)
+@click.option(
+    "--days", default=14, show_default=True, type=click.IntRange(min=1), help="Days of activity."
+)
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same files).")
 @click.option(
     "--out",
@@ -131,13 +162,13 @@ def _dbt(args: list[str], env: dict) -> None:
 
 
 @main.command()
-@click.option("--persons", default=300, show_default=True)
-@click.option("--days", default=21, show_default=True)
+@click.option("--persons", default=300, show_default=True, type=click.IntRange(min=1))
+@click.option("--days", default=21, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=42, show_default=True)
 @click.option(
     "--events",
     "events_path",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Build these events instead of generating a sample.",
 )
@@ -349,8 +380,20 @@ def model_card(warehouse, out_dir) -> None:
 @click.option("--no-docs", is_flag=True, help="Skip building the HTML data docs.")
 def validate(warehouse, suites, no_docs) -> None:
     """Run the Great Expectations suites against the warehouse; exit 1 on a failure."""
-    from behavioral_analytics.quality.gx_suites import data_docs_index, validate_warehouse
+    from behavioral_analytics.quality.gx_suites import (
+        data_docs_index,
+        suites_dir,
+        validate_warehouse,
+    )
 
+    known = {path.stem for path in suites_dir().glob("*.json")}
+    unknown = sorted(set(suites) - known)
+    if unknown:
+        raise click.BadParameter(
+            f"no suite named {', '.join(unknown)} in {suites_dir()}"
+            f" (one of: {', '.join(sorted(known))})",
+            param_hint="--suite",
+        )
     results = validate_warehouse(
         existing_warehouse(warehouse), list(suites) or None, build_docs=not no_docs
     )
@@ -415,12 +458,16 @@ def score(warehouse, truth_dir) -> None:
         table.add_column(column)
     segments, churn = models["segments"], models["churn"]
     if segments:
+        ari = segments["adjusted_rand_index"]
+        scored = ari is not None and ari == ari  # NaN: no model-scored person
         table.add_row(
             "segments vs personas",
             segments["as_of_date"],
             "adjusted Rand index",
-            f"{segments['adjusted_rand_index']:.3f}",
-            f"{segments['persons']} ({segments['coverage']:.0%} of model-scored)",
+            f"{ari:.3f}" if scored else "n/a",
+            f"{segments['persons']} ({segments['coverage']:.0%} of model-scored)"
+            if scored
+            else "none model-scored: every person got a rule segment (too little history)",
         )
     if churn:
         for measure, key in (
@@ -517,9 +564,12 @@ def convert(source_format, input_path, out_dir, batch, keep_anonymous, before) -
         with _convert_progress(input_path):
             summary = getattr(module, function_name)(input_path, out_dir, **options)
     except (KeyError, ValueError, TypeError) as error:
+        detail = str(error)
+        detail = detail if len(detail) <= 200 else detail[:200] + "..."
         raise click.ClickException(
-            f"{input_path} is not a {source_format} input: {error}. "
-            f"Check the format argument (one of {', '.join(CONVERTERS)})."
+            f"{input_path} could not be converted as {source_format}: {detail}. Nothing was "
+            f"written. Check the format argument (one of {', '.join(CONVERTERS)}) or fix "
+            "that row, then run again."
         ) from error
     batches.record_conversion(
         out_dir, source_format, digest, input_path, batch, summary["lines_written"]

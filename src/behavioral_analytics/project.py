@@ -32,8 +32,14 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_EVENTS_PATH = PROJECT_ROOT / "data" / "events"
 DEFAULT_SAMPLE_PATH = PROJECT_ROOT / "data" / "sample"
 DEFAULT_DUCKDB_PATH = PROJECT_ROOT / "warehouse" / "behavior.duckdb"
+# A wrong BEHAVIOR_PROJECT_DIR is reported by the command that runs (the CLI
+# checks it again as --project-dir), not as a traceback at import.
+PROJECT_DIR_ERROR: str | None = None
 if os.environ.get(PROJECT_DIR_ENV):
-    set_project_root(os.environ[PROJECT_DIR_ENV])
+    try:
+        set_project_root(os.environ[PROJECT_DIR_ENV])
+    except ValueError as error:
+        PROJECT_DIR_ERROR = f"{PROJECT_DIR_ENV}: {error}"
 
 
 def duckdb_path() -> Path:

@@ -52,6 +52,18 @@ def test_commands_on_a_missing_warehouse_name_it(tmp_path, command):
     assert str(missing) in message and "behavior demo" in message
 
 
+@pytest.mark.parametrize("command", ["summary", "model-card", "validate", "score"])
+def test_a_warehouse_whose_build_failed_says_it_has_no_marts(tmp_path, command):
+    import duckdb
+
+    empty = tmp_path / "failed.duckdb"
+    duckdb.connect(str(empty)).close()
+    result = invoke(command, "--warehouse", str(empty))
+    assert result.exit_code == 1
+    message = one_line_error(result)
+    assert f"{empty} has no marts yet" in message and "dbt build" in message
+
+
 def test_a_file_that_is_not_a_warehouse_is_one_line_and_debug_shows_the_traceback(tmp_path):
     fake = tmp_path / "notes.duckdb"
     fake.write_text("not a database\n")
@@ -75,8 +87,24 @@ def test_convert_of_another_format_names_the_file_and_the_format(tmp_path):
     result = invoke("convert", "ga4", str(SNOWPLOW_EXPECTED), str(tmp_path / "out"))
     assert result.exit_code == 1
     message = one_line_error(result)
-    assert f"{SNOWPLOW_EXPECTED} is not a ga4 input" in message
+    assert f"{SNOWPLOW_EXPECTED} could not be converted as ga4" in message
+    assert "Nothing was written" in message
     assert not (tmp_path / "out" / "_conversions.json").exists()
+
+
+def test_convert_that_stops_on_a_bad_row_leaves_no_file(tmp_path):
+    orders = tmp_path / "orders.csv"
+    good = "".join(f"{i},1,2018-01-0{1 + i % 3},placed\n" for i in range(1, 6))
+    orders.write_text("id,customer_id,order_date,status\n" + good + "6,1,not-a-date,placed\n")
+    out = tmp_path / "events"
+    failed = invoke("convert", "dbt-product-analytics", str(orders), str(out))
+    assert failed.exit_code == 1, failed.output
+    assert "row" in one_line_error(failed) or "date" in one_line_error(failed)
+    assert not list(out.rglob("*.jsonl")) and not list(out.rglob("*.partial"))
+    orders.write_text("id,customer_id,order_date,status\n" + good)
+    fixed = invoke("convert", "dbt-product-analytics", str(orders), str(out))
+    assert fixed.exit_code == 0 and "batch 1" in fixed.output
+    assert sum(len(p.read_text().splitlines()) for p in out.rglob("*.jsonl")) == 5
 
 
 def test_convert_appends_the_next_batch_and_the_same_input_adds_nothing(tmp_path):
@@ -210,6 +238,16 @@ def test_compile_and_docs_need_no_salt_and_no_build(tmp_path):
         env_overrides={project.PII_SALT_ENV: ""},
     )
     assert code == 0, output[-3000:]
+    # nor the events: compile and docs read no line (a fresh clone has no data/events)
+    for command in (["compile", "--target", "duckdb"], ["docs", "generate", "--target", "duckdb"]):
+        code, output = run_dbt(
+            [*command, "--select", "stg_tracker__event_lines"],
+            tmp_path / "no-events-here",
+            tmp_path / "w2.duckdb",
+            check=False,
+            env_overrides={project.PII_SALT_ENV: ""},
+        )
+        assert code == 0, output[-3000:]
 
 
 # --------------------------------------------------------------------------- score

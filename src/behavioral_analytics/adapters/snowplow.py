@@ -262,7 +262,12 @@ PROGRESS_EVERY = 1000
 
 
 class JsonlWriter:
-    """Contract lines into ``<out_dir>/received_date=YYYY-MM-DD/<prefix>-NNNN.jsonl``."""
+    """Contract lines into ``<out_dir>/received_date=YYYY-MM-DD/<prefix>-NNNN.jsonl``.
+
+    All or nothing: lines go to ``.jsonl.partial`` files (which no build reads)
+    renamed into place when the block ends without an error; a conversion that
+    stops on a bad row leaves no file behind, so a corrected run adds each
+    event once."""
 
     def __init__(self, out_dir: Path | str, prefix: str, batch: int = 1) -> None:
         if batch < 1:
@@ -281,7 +286,9 @@ class JsonlWriter:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / self.file_name
             try:
-                handle = path.open("x", encoding="utf-8", newline="\n")
+                if path.exists():
+                    raise FileExistsError(path)
+                handle = _partial(path).open("x", encoding="utf-8", newline="\n")
             except FileExistsError:
                 raise FileExistsError(
                     f"{path} already exists; contract files are never rewritten "
@@ -295,10 +302,19 @@ class JsonlWriter:
         if self._written % PROGRESS_EVERY == 0 and (report := WRITE_PROGRESS.get()) is not None:
             report(self._written)
 
-    def close(self) -> None:
+    def close(self, keep: bool = True) -> None:
+        """Close the files: renamed into place (``keep``) or removed."""
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+        for path in self._paths.values():
+            if keep and _partial(path).exists():
+                _partial(path).rename(path)
+            else:
+                _partial(path).unlink(missing_ok=True)
+        if not keep:
+            self._paths.clear()
+            self.lines_per_file.clear()
 
     @property
     def files(self) -> list[str]:
@@ -307,8 +323,13 @@ class JsonlWriter:
     def __enter__(self) -> JsonlWriter:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        self.close(keep=exc_type is None)
+
+
+def _partial(path: Path) -> Path:
+    """Where a contract file is written until its conversion has finished."""
+    return path.with_name(path.name + ".partial")
 
 
 def read_rows(rows: Iterable[Mapping[str, Any]] | str | os.PathLike[str]) -> Iterator[dict]:
