@@ -73,7 +73,7 @@ class SegmentationParams:
     min_active_days: int = 3
     algorithms: tuple[str, ...] = ALGORITHMS
     features: tuple[str, ...] = DEFAULT_FEATURES
-    code_version: str = "segmentation-1"
+    code_version: str = "segmentation-2"
 
     def __post_init__(self) -> None:
         low, high = self.k_range

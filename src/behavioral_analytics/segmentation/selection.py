@@ -5,7 +5,7 @@ Rules:
 - Sample: when there are more than ``sample_size`` points, a fixed-seed sample
   of that many (``numpy.random.default_rng(seed)``, rows in input order, i.e.
   sorted by person_id); every candidate is fitted and scored on it.
-- Candidates: k-means (``n_init=4``) and a Gaussian mixture (diagonal
+- Candidates: k-means (``n_init=10``) and a Gaussian mixture (diagonal
   covariances) for every k in ``k_range``; HDBSCAN (scikit-learn's) with
   ``min_cluster_size`` = the minimum segment size (at least 5 points).
   HDBSCAN noise points are scored at their nearest cluster (so the silhouette
@@ -100,7 +100,7 @@ def _candidate(algorithm: str, clustering: Clustering, points, noise) -> Candida
 
 
 def fit_kmeans(points: np.ndarray, k: int, seed: int) -> Clustering:
-    model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(points)
+    model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(points)
     return Clustering("kmeans", model.cluster_centers_.astype(float))
 
 
