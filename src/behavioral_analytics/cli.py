@@ -217,6 +217,7 @@ def demo(persons, days, seed, events_path) -> None:
         f"BI tools (Metabase, Superset, Evidence, DBeaver) open [bold]{serving_path(warehouse)}[/]"
         " read-only: a consistent snapshot of every mart, replaced atomically on publish."
     )
+    _print_next()
 
 
 PLANTED_NOTE = (
@@ -287,6 +288,7 @@ def publish(warehouse) -> None:
 def summary(warehouse) -> None:
     """Summarize a built warehouse: lines, bad lines by reason, sessions."""
     _print_summary(existing_warehouse(warehouse))
+    _print_next()
 
 
 def _print_summary(path: Path) -> None:
@@ -338,6 +340,10 @@ def _print_summary(path: Path) -> None:
         f"Marts: schema main_marts in {result.path}; read it with "
         f"duckdb.connect({str(result.path)!r}, read_only=True) or any DuckDB client."
     )
+
+
+def _print_next() -> None:
+    """What to do with a built warehouse: the last lines a command prints."""
     console.print(
         "Next: [bold]behavior report[/] (charts of the marts in one HTML file), "
         "[bold]behavior docs[/] (dbt docs and data docs on loopback), "

@@ -50,6 +50,11 @@ class Warehouse:
         try:
             self.connection = duckdb.connect(str(path), read_only=True)
         except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise WarehouseLocked(
+                    f"{path} is not a DuckDB warehouse ({str(error).splitlines()[0]}): point "
+                    "--warehouse (or BEHAVIOR_DUCKDB_PATH) at the file `dbt build` wrote"
+                ) from error
             raise WarehouseLocked(
                 f"cannot open {path} read-only ({error}); wait for the build that holds it"
             ) from error
