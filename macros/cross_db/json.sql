@@ -106,8 +106,8 @@
 
 
 {% macro json_signature(json_column) %}
-    {#- The shape of a JSON object: its keys with their value types, as JSON.
-        Lines with the same shape share one signature, so schema drift is
+    {#- The shape of a JSON object: its top-level keys with their value types,
+        as text in the engine's own format (see the dispatched versions). Lines with the same shape share one signature, so schema drift is
         computed per distinct shape, not per line. Read it with
         json_signature_fields. -#}
     {{ return(adapter.dispatch('json_signature', 'behavioral_analytics')(json_column)) }}
