@@ -41,6 +41,21 @@ if ! command -v chromium >/dev/null 2>&1 && [ "${BEHAVIOR_SKIP_CHROMIUM:-0}" != 
   fi
 fi
 
+# PostgreSQL 15's server (initdb, pg_ctl) for the postgres target's tests
+# (scripts/postgres.sh starts a throwaway cluster); Debian's package, only
+# where it is missing.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+   && [ "${BEHAVIOR_SKIP_POSTGRES:-0}" != 1 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing Debian's postgresql (the postgres target's tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "bootstrap: PostgreSQL's initdb is missing and cannot be installed here (not root" \
+      "or no apt); the postgres tests are skipped: install Debian's postgresql package" >&2
+  fi
+fi
+
 # The scripts and styles of Great Expectations' data docs (they load them from
 # CDNs; `behavior docs` serves local copies): npm packages at pinned versions
 # (src/behavioral_analytics/web_assets.py), fetched once.
