@@ -639,10 +639,12 @@ def _convert_message(source_format: str, summary: dict, out_dir: Path, batch: in
 
 def _add_commands() -> None:
     from behavioral_analytics.docs_site import docs
+    from behavioral_analytics.load.command import load
     from behavioral_analytics.report.command import report
 
     main.add_command(report)
     main.add_command(docs)
+    main.add_command(load)
 
 
 _add_commands()

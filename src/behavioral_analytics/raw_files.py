@@ -106,17 +106,24 @@ def split_undecodable(content: bytes | None) -> dict | None:
     lines: list[str] = []
     bad_bytes: list[str | None] = []
     for raw in content.split(b"\n"):
-        try:
-            lines.append(raw.decode("utf-8"))
-            bad_bytes.append(None)
-        except UnicodeDecodeError as error:
-            lines.append(raw.decode("utf-8", errors="replace"))
-            bad_bytes.append(
-                f"byte 0x{raw[error.start]:02x} at offset {error.start} is not UTF-8 "
-                f"({error.reason}); "
-                f"the line's original bytes in hex: {raw.hex()}"
-            )
+        text, bad = decode_line(raw)
+        lines.append(text)
+        bad_bytes.append(bad)
     return {"lines": lines, "bad_bytes": bad_bytes}
+
+
+def decode_line(raw: bytes) -> tuple[str, str | None]:
+    """One line's text and, when it is not UTF-8, the description of its bad bytes
+    (the text then has them replaced by U+FFFD). `behavior load` decodes each line
+    with this too, so its lines equal the DuckDB path's."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return raw.decode("utf-8", errors="replace"), (
+            f"byte 0x{raw[error.start]:02x} at offset {error.start} is not UTF-8 "
+            f"({error.reason}); "
+            f"the line's original bytes in hex: {raw.hex()}"
+        )
 
 
 def undecodable_type() -> duckdb.typing.DuckDBPyType:
