@@ -71,6 +71,11 @@
         and jsonb_typeof({{ text_column }}::jsonb) = 'object', false)
 {%- endmacro %}
 
+{% macro postgres__is_json_object(text_column) -%}
+    {#- PostgreSQL 15 has no pg_input_is_valid: the hook's try_jsonb catches the error. -#}
+    coalesce(jsonb_typeof(behavior_functions.try_jsonb({{ text_column }})) = 'object', false)
+{%- endmacro %}
+
 {% macro duckdb__is_json_object(text_column) -%}
     {#- Valid JSON whose first character is `{` is an object: one parse
         (json_type would parse the text a second time). -#}

@@ -10,6 +10,11 @@
         then cast({{ text_column }} as timestamptz) end
 {%- endmacro %}
 
+{% macro postgres__try_parse_timestamp(text_column) -%}
+    {#- PostgreSQL 15 has no pg_input_is_valid, and reads 'yesterday': the hook's ISO-only try_timestamptz. -#}
+    behavior_functions.try_timestamptz({{ text_column }})
+{%- endmacro %}
+
 {% macro duckdb__try_parse_timestamp(text_column) -%}
     try_cast({{ text_column }} as timestamptz)
 {%- endmacro %}

@@ -25,7 +25,8 @@
         input with the same signature of the model's own rows. -#}
     {%- if is_incremental() -%}
         {%- set touched = behavioral_analytics.touched_devices_relation() -%}
-        create or replace table {{ touched }} as
+        drop table if exists {{ touched }};
+        create table {{ touched }} as
         with
         current_rows as (
             {{ current_sql }}

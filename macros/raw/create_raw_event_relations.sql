@@ -18,8 +18,97 @@
 
 
 {% macro default__create_raw_event_relations() %}
-    {#- Engines that cannot read files: `behavior load` fills the table. -#}
-    select 1
+    {#- Engines that cannot read files in place: `behavior load` fills
+        `<behavior__raw_schema>.event_lines`, `loaded_files` and
+        `unreadable_files`; this hook only makes `event_lines_pending`, a view
+        of the lines of the files this run loads (the same rule as on DuckDB). -#}
+    {%- if not execute -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set schema = var('behavior__raw_schema') -%}
+    {%- set lines = adapter.get_relation(database=target.database, schema=schema, identifier='event_lines') -%}
+    {%- set reads_lines = flags.WHICH not in ['compile', 'generate', 'docs', 'parse', 'list', 'ls'] -%}
+    {%- if lines is none and reads_lines and not var('behavior__allow_no_event_files') -%}
+        {{ exceptions.raise_compiler_error(
+            "behavioral_analytics: no raw table " ~ schema ~ ".event_lines on the " ~ target.type
+            ~ " target: load the event files first with `behavior load --target " ~ target.name
+            ~ "` (files from BEHAVIOR_EVENTS_PATH), or pass --vars"
+            ~ " '{behavior__allow_no_event_files: true}' to build empty tables on purpose."
+        ) }}
+    {%- endif -%}
+    {%- if lines is none -%}
+        {#- an empty build on purpose: the tables `behavior load` would create -#}
+        create schema if not exists {{ schema }};
+        create table if not exists {{ schema }}.event_lines (
+            file_path {{ dbt.type_string() }}, file_name {{ dbt.type_string() }},
+            file_format {{ dbt.type_string() }}, received_date date,
+            line_number {{ dbt.type_bigint() }}, raw_line {{ dbt.type_string() }},
+            encoding_error {{ dbt.type_string() }}
+        );
+        create table if not exists {{ schema }}.loaded_files (
+            file_name {{ dbt.type_string() }}, received_date date
+        );
+        create table if not exists {{ schema }}.unreadable_files (
+            file_path {{ dbt.type_string() }}, file_name {{ dbt.type_string() }},
+            file_format {{ dbt.type_string() }}, received_date date,
+            file_size_bytes {{ dbt.type_bigint() }}, file_error {{ dbt.type_string() }}
+        );
+    {%- endif %}
+    {%- set pending = behavioral_analytics.default__pending_raw_files(schema) if lines is not none else none %}
+    create or replace view {{ schema }}.event_lines_pending as
+    select * from {{ schema }}.event_lines
+    {%- if pending is not none %}
+    where {% if pending | length == 0 %}1 = 0{% else %}file_name in (
+        {%- for name in pending %}'{{ name | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
+    ){% endif %}
+    {%- endif %}
+{% endmacro %}
+
+
+{% macro default__pending_raw_files(schema) %}
+    {#- The loaded files (names) this run stages, or none for every file: the
+        rule of duckdb__pending_raw_files over `<schema>.loaded_files`. -#}
+    {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
+    {%- if flags.FULL_REFRESH or node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set staged = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if staged is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set lookback = var('behavior__incremental_lookback_days') | int -%}
+    {%- set query -%}
+        with
+        staged_files as (
+            select distinct file_name from {{ staged }}
+        ),
+        -- received dates after today (a broken clock) do not move the mark
+        high_water_mark as (
+            select max(received_date) as received_date
+            from {{ staged }}
+            where received_date <= current_date
+        )
+        select
+            loaded_files.file_name,
+            loaded_files.received_date is null
+            or high_water_mark.received_date is null
+            or loaded_files.received_date
+            >= {{ dbt.dateadd('day', -lookback, 'high_water_mark.received_date') }} as is_within_lookback
+        from {{ schema }}.loaded_files as loaded_files
+        cross join high_water_mark
+        where loaded_files.file_name not in (select staged_files.file_name from staged_files)
+        order by loaded_files.file_name
+    {%- endset -%}
+    {%- set pending = [] -%}
+    {%- set skipped = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do (pending if row[1] else skipped).append(row[0]) -%}
+    {%- endfor -%}
+    {%- if skipped | length > 0 -%}
+        {%- do log("behavioral_analytics: WARNING " ~ skipped | length ~ " unloaded file(s) are older than behavior__incremental_lookback_days (" ~ lookback ~ ") before the latest loaded received date and are not loaded; run with --full-refresh (or a larger lookback) to take them in: " ~ skipped[:20] | join(', '), info=true) -%}
+    {%- endif -%}
+    {%- do log("behavioral_analytics: incremental load of " ~ pending | length ~ " new file(s)", info=true) -%}
+    {{ return(pending) }}
 {% endmacro %}
 
 

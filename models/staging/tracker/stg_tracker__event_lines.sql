@@ -56,7 +56,7 @@ checked as (
 
 ),
 
-line_values as (
+line_values as {{ behavioral_analytics.materialized_cte() }} (
 
     select
         checked.*,
@@ -84,7 +84,7 @@ extracted as (
 
 ),
 
-nested as (
+nested as {{ behavioral_analytics.materialized_cte() }} (
 
     select
         extracted.*,
@@ -97,7 +97,7 @@ nested as (
 
 ),
 
-renamed as (
+renamed as {{ behavioral_analytics.materialized_cte() }} (
 
     select
         -- lineage
