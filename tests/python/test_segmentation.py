@@ -34,6 +34,8 @@ from behavioral_analytics.segmentation.selection import (
     Candidate,
     choose,
     fit_candidates,
+    null_references,
+    null_silhouettes,
     sample_indices,
 )
 from behavioral_analytics.segmentation.stability import centroid_movement, stability_row
@@ -322,7 +324,7 @@ def _candidate(algorithm, k, silhouette, eligible=True):
 
 
 def test_choice_rule_tolerance_ties_go_to_more_segments():
-    params = SegmentationParams(silhouette_tolerance=0.05)  # tied: >= 0.45
+    params = SegmentationParams(silhouette_tolerance=0.035)  # near-best: >= 0.465
     candidates = [
         _candidate("kmeans", 2, 0.50),
         _candidate("kmeans", 3, 0.46),
@@ -331,11 +333,75 @@ def test_choice_rule_tolerance_ties_go_to_more_segments():
         _candidate("kmeans", 5, 0.60, eligible=False),  # too small a segment
     ]
     chosen = choose(candidates, params)
-    assert (chosen.algorithm, chosen.k) == ("gmm", 3)  # k=3 tied; higher silhouette
+    assert (chosen.algorithm, chosen.k) == ("gmm", 3)  # two near-best: more segments
     strict = choose(candidates, SegmentationParams(silhouette_tolerance=0.0))
     assert (strict.algorithm, strict.k) == ("kmeans", 2)
     nothing = [_candidate("gmm", 2, 0.3, False), _candidate("kmeans", 3, 0.3, False)]
     assert choose(nothing, params).algorithm == "kmeans"
+
+
+def test_null_references_fill_the_principal_box_and_are_seeded():
+    rng = np.random.default_rng(3)
+    points = rng.normal(0, 1, (300, 3)) @ np.array([[3, 1, 0], [0, 1, 0], [0, 0, 0.2]])
+    references = null_references(points, 2, seed=7)
+    assert len(references) == 2 and all(r.shape == points.shape for r in references)
+    assert np.allclose(references[0], null_references(points, 2, seed=7)[0])
+    assert not np.allclose(references[0], references[1])
+    # Inside the box spanned by the points' principal axes, and spread over it.
+    centre = points.mean(axis=0)
+    _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
+    inside, box = (references[0] - centre) @ axes.T, (points - centre) @ axes.T
+    assert (inside >= box.min(axis=0) - 1e-9).all() and (inside <= box.max(axis=0) + 1e-9).all()
+    assert (inside.std(axis=0) > 0.4 * box.std(axis=0)).all()
+
+
+def test_null_silhouette_falls_with_k_and_is_far_below_real_clusters():
+    rng = np.random.default_rng(0)
+    blobs = np.vstack([rng.normal(centre, 0.2, (60, 2)) for centre in ((0, 0), (4, 0), (0, 4))])
+    nulls = null_silhouettes(blobs, [2, 3, 6], SegmentationParams(null_references=2))
+    assert 0.2 < nulls[6] < nulls[2] < 0.6
+    chosen = choose(fit_candidates(blobs, SegmentationParams(k_range=(2, 6))), SegmentationParams())
+    assert chosen.k == 3 and chosen.calibrated_silhouette > 0.3
+    assert chosen.summary()["null_silhouette"] == pytest.approx(chosen.null_silhouette, abs=1e-6)
+
+
+def test_choice_rule_compares_silhouettes_with_their_null():
+    # Raw silhouettes favour k = 2; against structureless data of the same
+    # spread k = 4 separates best (0.12 above its null vs 0.07 and 0.08).
+    candidates = [
+        _candidate("kmeans", 2, 0.40),
+        _candidate("kmeans", 4, 0.36),
+        _candidate("kmeans", 8, 0.29),
+    ]
+    for candidate, null in zip(candidates, (0.33, 0.24, 0.21), strict=True):
+        candidate.null_silhouette = null
+    assert choose(candidates, SegmentationParams(silhouette_tolerance=0.02)).k == 4
+    candidates[2].silhouette = 0.325  # 0.115: within 0.02 of the best, more segments
+    assert choose(candidates, SegmentationParams(silhouette_tolerance=0.02)).k == 8
+    assert choose(candidates, SegmentationParams(silhouette_tolerance=0.0)).k == 4
+
+
+def test_choice_rule_takes_the_consensus_of_three_or_more_near_best():
+    # Four near-best partitions of 8 points: k = 2 and the two k = 4 agree
+    # with the k = 3 one more than with each other, so k = 3 is the medoid
+    # even though k = 4 has the higher calibrated silhouette.
+    labelings = {
+        ("kmeans", 2): [0, 0, 0, 0, 1, 1, 1, 1],
+        ("kmeans", 3): [0, 0, 1, 1, 2, 2, 2, 2],
+        ("kmeans", 4): [0, 0, 1, 1, 2, 2, 3, 3],
+        ("gmm", 4): [0, 1, 1, 2, 2, 2, 3, 3],
+    }
+    candidates = []
+    for (algorithm, k), labels in labelings.items():
+        candidate = _candidate(algorithm, k, 0.30 + 0.001 * k)
+        candidate.labels = np.array(labels)
+        candidates.append(candidate)
+    candidates.append(_candidate("kmeans", 5, 0.20))  # not near-best: left out
+    chosen = choose(candidates, SegmentationParams(silhouette_tolerance=0.02))
+    assert (chosen.algorithm, chosen.k) == ("kmeans", 3)
+    # Two near-best only: the one with more segments.
+    pair = choose(candidates[2:], SegmentationParams(silhouette_tolerance=0.02))
+    assert (pair.algorithm, pair.k) == ("kmeans", 4)
 
 
 def test_candidates_respect_the_minimum_segment_size():

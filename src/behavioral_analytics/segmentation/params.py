@@ -37,8 +37,11 @@ class SegmentationParams:
     - ``pca_components``: optional PCA on the scaled features (None: none).
     - ``scaler``: ``robust`` (median / IQR) or ``standard`` (mean / sd),
       applied after log1p.
-    - ``silhouette_tolerance``: candidates whose silhouette is within this
-      (absolute) of the best are tied; ties go to more segments.
+    - ``silhouette_tolerance``: candidates whose null-calibrated silhouette
+      is within this (absolute) of the best are near-best; among them the
+      consensus partition is chosen (``selection``).
+    - ``null_references``: structureless reference sets the silhouette is
+      calibrated against (0: the raw silhouette is used).
     - ``features``: the model features by name (``features.FEATURES``).
     - ``max_outlier_share``: a density (HDBSCAN) solution leaving more than
       this share of persons as outliers is not eligible.
@@ -64,7 +67,8 @@ class SegmentationParams:
     seed: int = 42
     pca_components: int | None = None
     scaler: str = "standard"
-    silhouette_tolerance: float = 0.1
+    silhouette_tolerance: float = 0.02
+    null_references: int = 3
     max_outlier_share: float = 0.25
     refit_every_snapshots: int = 4
     refit_drift_threshold: float = 0.25
@@ -73,7 +77,7 @@ class SegmentationParams:
     min_active_days: int = 3
     algorithms: tuple[str, ...] = ALGORITHMS
     features: tuple[str, ...] = DEFAULT_FEATURES
-    code_version: str = "segmentation-2"
+    code_version: str = "segmentation-3"
 
     def __post_init__(self) -> None:
         low, high = self.k_range
