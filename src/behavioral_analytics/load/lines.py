@@ -79,7 +79,7 @@ def _rendered_rows(sql: str, raw: RawFile) -> Iterator[Line]:
     with duckdb.connect(":memory:") as connection:
         # timestamps render in UTC, as in the build (profiles.yml)
         connection.execute("set TimeZone = 'UTC'")
-        reader = connection.execute(sql, [raw.file_path]).fetch_record_batch(BATCH_ROWS)
+        reader = connection.execute(sql, [raw.file_path]).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             numbers = batch.column("line_number").to_pylist()
             texts = batch.column("raw_line").to_pylist()

@@ -17,6 +17,8 @@ import io
 import os
 from collections.abc import Iterable, Iterator
 
+import psycopg2
+
 from behavioral_analytics.load.files import RawFile
 from behavioral_analytics.load.lines import Line
 from behavioral_analytics.load.writer import LoadedFile, UnreadableFile
@@ -35,8 +37,6 @@ _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def connect_from_env():
     """A connection from BEHAVIOR_PG_HOST/PORT/USER/PASSWORD/DATABASE (the profile's)."""
-    import psycopg2
-
     return psycopg2.connect(
         host=os.environ.get("BEHAVIOR_PG_HOST", "127.0.0.1"),
         port=int(os.environ.get("BEHAVIOR_PG_PORT", "5432")),
@@ -70,6 +70,7 @@ class _CopyStream(io.RawIOBase):
     def __init__(self, rows: Iterator[str]):
         self._rows = rows
         self._buffer = b""
+        self.error: BaseException | None = None
 
     def readable(self) -> bool:
         return True
@@ -80,6 +81,9 @@ class _CopyStream(io.RawIOBase):
                 self._buffer += next(self._rows).encode("utf-8")
             except StopIteration:
                 break
+            except BaseException as error:  # COPY reports it as its own; kept for the caller
+                self.error = error
+                raise
         if size < 0:
             size = len(self._buffer)
         chunk, self._buffer = self._buffer[:size], self._buffer[size:]
@@ -138,12 +142,18 @@ class PostgresWriter:
                 )
 
         # one transaction: the lines and the loaded mark, or neither
+        stream = _CopyStream(rows())
         with self.connection, self.connection.cursor() as cursor:
-            cursor.copy_expert(
-                f"copy {self.schema}.event_lines ({', '.join(LINE_COLUMNS)}) from stdin",
-                _CopyStream(rows()),
-                size=1 << 16,
-            )
+            try:
+                cursor.copy_expert(
+                    f"copy {self.schema}.event_lines ({', '.join(LINE_COLUMNS)}) from stdin",
+                    stream,
+                    size=1 << 16,
+                )
+            except psycopg2.Error:
+                if stream.error is not None:  # the reader failed: say why, not "COPY failed"
+                    raise stream.error from None
+                raise
             cursor.execute(
                 f"insert into {self.schema}.loaded_files"
                 " (file_name, file_path, received_date, size_bytes, sha256, line_count)"
