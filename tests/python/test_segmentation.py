@@ -345,6 +345,7 @@ def test_null_references_fill_the_principal_box_and_are_seeded():
     points = rng.normal(0, 1, (300, 3)) @ np.array([[3, 1, 0], [0, 1, 0], [0, 0, 0.2]])
     references = null_references(points, 2, seed=7)
     assert len(references) == 2 and all(r.shape == points.shape for r in references)
+    assert null_references(np.tile(points, (5, 1)), 1, seed=7)[0].shape == (1000, 3)
     assert np.allclose(references[0], null_references(points, 2, seed=7)[0])
     assert not np.allclose(references[0], references[1])
     # Inside the box spanned by the points' principal axes, and spread over it.
