@@ -20,15 +20,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from behavioral_analytics import relations
 from behavioral_analytics.churn.truth import score_against_truth
 from behavioral_analytics.segmentation.truth import persona_recovery
 
 
 def _latest(connection, table: str) -> pd.DataFrame | None:
+    layout = relations.layout(connection)
     try:
         frame = connection.execute(
-            f"select * from main_marts.{table}"
-            f" where as_of_date = (select max(as_of_date) from main_marts.{table})"
+            f"select * from {layout.marts}.{table}"
+            f" where as_of_date = (select max(as_of_date) from {layout.marts}.{table})"
         ).df()
     except duckdb.CatalogException:
         return None
@@ -36,8 +38,9 @@ def _latest(connection, table: str) -> pd.DataFrame | None:
 
 
 def _holdout_auc(connection, model_version: str) -> dict:
+    layout = relations.layout(connection)
     rows = connection.execute(
-        "select model, roc_auc, ece from main_marts.churn_model_metrics"
+        f"select model, roc_auc, ece from {layout.marts}.churn_model_metrics"
         " where model_version = ? and segment = 'all'",
         [model_version],
     ).df()

@@ -9,6 +9,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from behavioral_analytics import relations
+
 
 @dataclass
 class Score:
@@ -52,9 +54,10 @@ def score(warehouse: Path, truth_dir: Path) -> dict[str, Score]:
     """Deterministic stitching over identifiable devices, shared devices, and bots."""
     devices, persons, person_of_user = _truth(truth_dir)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        layout = relations.layout(connection)
         marts = connection.execute(
             "select device_id, stitched_user_id, is_shared, is_bot, is_linked, linked_person_id"
-            " from main_marts.dim_devices"
+            f" from {layout.marts}.dim_devices"
         ).df()
     merged = devices.merge(marts, on="device_id", how="left", suffixes=("_truth", ""))
     merged["is_bot"] = merged["is_bot"].fillna(False).astype(bool)

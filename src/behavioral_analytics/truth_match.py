@@ -2,7 +2,7 @@
 
 Rule: the fingerprint of a data set is its files and their line counts. The truth's
 ``summary.json`` lists every file it wrote (``lines_per_file``); the warehouse lists the
-files it read with their lines (``main_marts.fct_raw_file_reconciliation``). They match
+files it read with their lines (``fct_raw_file_reconciliation``). They match
 when both hold the same files with the same line counts; otherwise ``TruthMismatch``
 says how many files differ, so ``behavior score`` refuses instead of printing scores of
 0 / 0.
@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 
 import duckdb
+
+from behavioral_analytics import relations
 
 
 class TruthMismatch(ValueError):
@@ -35,8 +37,9 @@ def truth_files(truth_dir: Path) -> dict[str, int]:
 
 def warehouse_files(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        layout = relations.layout(connection)
         rows = connection.execute(
-            "select file_name, lines_read from main_marts.fct_raw_file_reconciliation"
+            f"select file_name, lines_read from {layout.marts}.fct_raw_file_reconciliation"
         ).fetchall()
     return {name: int(lines or 0) for name, lines in rows}
 

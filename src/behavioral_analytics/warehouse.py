@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from behavioral_analytics.relations import layout as warehouse_layout
+
 
 @dataclass
 class WarehouseSummary:
@@ -44,16 +46,17 @@ def analysis_breakdown(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
     are the human events of devices seen with two or more accounts (no person_id).
     Empty when a mart is missing.
     """
+    layout = warehouse_layout(connection)
     try:
         staged, without_consent, after_opt_out, analysed = connection.execute(
             "select sum(events), sum(events_without_consent),"
             " sum(consented_events_after_opt_out), sum(analysed_events)"
-            " from main_marts.fct_daily_consent"
+            f" from {layout.marts}.fct_daily_consent"
         ).fetchone()
         human, shared = connection.execute(
             "select count(*), count(*) filter (where devices.is_shared)"
-            " from main_marts.fct_events as events"
-            " left join main_marts.dim_devices as devices using (device_id)"
+            f" from {layout.marts}.fct_events as events"
+            f" left join {layout.marts}.dim_devices as devices using (device_id)"
         ).fetchone()
     except duckdb.CatalogException:
         return {}
@@ -72,12 +75,13 @@ def summarize(path: Path) -> WarehouseSummary:
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}: run `dbt build` first")
     with duckdb.connect(str(path), read_only=True) as connection:
+        layout = warehouse_layout(connection)
         reconciliation = connection.execute(
-            """
+            f"""
             select
                 count(*), sum(lines_read), sum(events_staged), sum(duplicates),
                 sum(lines_quarantined), sum(lines_lost)
-            from main_marts.fct_raw_file_reconciliation
+            from {layout.marts}.fct_raw_file_reconciliation
             """
         ).fetchone()
         files, lines_read, events, duplicates, bad_lines, lost = (
@@ -85,16 +89,16 @@ def summarize(path: Path) -> WarehouseSummary:
         )
         by_reason = dict(
             connection.execute(
-                """
-                select reason, count(*) from main_staging.stg_tracker__events_quarantine
+                f"""
+                select reason, count(*) from {layout.staging}.stg_tracker__events_quarantine
                 group by reason order by count(*) desc, reason
                 """
             ).fetchall()
         )
         unreadable = dict(
             connection.execute(
-                """
-                select file_name, file_error from main_marts.fct_raw_file_reconciliation
+                f"""
+                select file_name, file_error from {layout.marts}.fct_raw_file_reconciliation
                 where status = 'unreadable' order by file_name
                 """
             ).fetchall()
@@ -102,8 +106,8 @@ def summarize(path: Path) -> WarehouseSummary:
         unknown = [
             row[0]
             for row in connection.execute(
-                """
-                select distinct event_name from main_staging.stg_tracker__events
+                f"""
+                select distinct event_name from {layout.staging}.stg_tracker__events
                 where not is_known_event_name order by 1
                 """
             ).fetchall()
@@ -113,9 +117,10 @@ def summarize(path: Path) -> WarehouseSummary:
             for schema, name in connection.execute(
                 """
                 select table_schema, table_name from information_schema.tables
-                where table_schema = 'main_marts' and table_type = 'BASE TABLE'
+                where table_schema = ? and table_type = 'BASE TABLE'
                 order by table_name
-                """
+                """,
+                [layout.marts],
             ).fetchall()
         }
         return WarehouseSummary(
@@ -128,17 +133,17 @@ def summarize(path: Path) -> WarehouseSummary:
             lines_lost=lost,
             files=files,
             unreadable_files=unreadable,
-            sessions=_scalar(connection, "select count(*) from main_marts.fct_sessions"),
+            sessions=_scalar(connection, f"select count(*) from {layout.marts}.fct_sessions"),
             devices=_scalar(
-                connection, "select count(distinct device_id) from main_marts.fct_sessions"
+                connection, f"select count(distinct device_id) from {layout.marts}.fct_sessions"
             ),
             bot_devices=_scalar(
-                connection, "select count(*) from main_marts.dim_devices where is_bot"
+                connection, f"select count(*) from {layout.marts}.dim_devices where is_bot"
             ),
-            persons=_scalar(connection, "select count(*) from main_marts.dim_persons"),
+            persons=_scalar(connection, f"select count(*) from {layout.marts}.dim_persons"),
             user_ids=_scalar(
                 connection,
-                "select count(distinct user_id) from main_staging.stg_tracker__events",
+                f"select count(distinct user_id) from {layout.staging}.stg_tracker__events",
             ),
             unknown_event_names=unknown,
             relations=relations,
@@ -150,27 +155,28 @@ def model_summary(path: Path) -> dict | None:
     """Segments (persons per label) and churn scores (risk bands, holdout AUCs) at the
     latest as-of date; None when the Python models were not built."""
     with duckdb.connect(str(path), read_only=True) as connection:
+        layout = warehouse_layout(connection)
         try:
             as_of = connection.execute(
-                "select max(as_of_date) from main_marts.person_segments"
+                f"select max(as_of_date) from {layout.marts}.person_segments"
             ).fetchone()[0]
         except duckdb.CatalogException:
             return None
         segments = dict(
             connection.execute(
-                "select segment_label, count(*) from main_marts.person_segments"
+                f"select segment_label, count(*) from {layout.marts}.person_segments"
                 " where as_of_date = ? group by 1 order by 2 desc, 1",
                 [as_of],
             ).fetchall()
         )
         bands = connection.execute(
             "select risk_band, count(*), any_value(model_version), any_value(horizon_days)"
-            " from main_marts.person_churn_scores"
-            " where as_of_date = (select max(as_of_date) from main_marts.person_churn_scores)"
+            f" from {layout.marts}.person_churn_scores"
+            f" where as_of_date = (select max(as_of_date) from {layout.marts}.person_churn_scores)"
             " group by 1 order by 1"
         ).fetchall()
         note = connection.execute(
-            "select markdown from main_marts.churn_model_cards"
+            f"select markdown from {layout.marts}.churn_model_cards"
             " where model_version like 'not-trained-%' order by as_of_date desc limit 1"
         ).fetchone()
         churn = None
@@ -179,13 +185,13 @@ def model_summary(path: Path) -> dict | None:
             metrics = dict(
                 (row[0], (row[1], row[2]))
                 for row in connection.execute(
-                    "select model, roc_auc, ece from main_marts.churn_model_metrics"
+                    f"select model, roc_auc, ece from {layout.marts}.churn_model_metrics"
                     " where model_version = ? and segment = 'all'",
                     [version],
                 ).fetchall()
             )
             champion = connection.execute(
-                "select model from main_marts.churn_model_metrics where model_version = ?"
+                f"select model from {layout.marts}.churn_model_metrics where model_version = ?"
                 " and segment = 'all' and model != 'champion' and roc_auc = ?"
                 " and model in ('logistic', 'gradient_boosting', 'pareto_nbd_calibrated')"
                 " order by model limit 1",

@@ -44,7 +44,9 @@ def write_report(warehouse: Path, out: Path, generated_at: datetime | None = Non
             items = [outcome] if isinstance(outcome, Skipped) else outcome
             groups.setdefault(page.group, []).extend(items)
         as_of = reader.as_of_date() or "unknown"
-        counts = [(mart, reader.status(mart).rows) for mart in header_marts()]
+        counts = [
+            (f"{reader.layout.marts}.{mart}", reader.status(mart).rows) for mart in header_marts()
+        ]
     header = html.Header(
         warehouse=str(warehouse.resolve()),
         built_at=built.strftime("%Y-%m-%d %H:%M:%S UTC"),

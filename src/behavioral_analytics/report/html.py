@@ -79,7 +79,7 @@ def header_html(header: Header, rendered: int, skipped: int) -> str:
 
 def counts_html(row_counts: list[tuple[str, int | None]]) -> str:
     cells = "".join(
-        f"<tr><td>main_marts.{html.escape(name)}</td>"
+        f"<tr><td>{html.escape(name)}</td>"
         f"<td class='rows'>{'missing' if rows is None else f'{rows:,}'}</td></tr>"
         for name, rows in row_counts
     )

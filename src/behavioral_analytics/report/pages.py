@@ -16,7 +16,7 @@ import yaml
 
 from behavioral_analytics import project
 from behavioral_analytics.report import binning, charts
-from behavioral_analytics.report.queries import MARTS, Warehouse
+from behavioral_analytics.report.queries import Warehouse
 
 # The dbt Python models (python_models/): builds that exclude tag:python_models skip them.
 PYTHON_MODELS = frozenset(
@@ -81,14 +81,14 @@ def missing_reason(warehouse: Warehouse, page: Page) -> str | None:
     for mart in page.marts:
         status = warehouse.status(mart)
         if status.rows is None:
-            return f"{MARTS}.{mart} is missing: {build_hint(mart)}."
+            return f"{warehouse.marts}.{mart} is missing: {build_hint(mart)}."
         if status.rows == 0:
             if mart == "fct_score_drift":
                 return (
-                    f"{MARTS}.{mart} is empty: it compares scores at two as-of dates; "
-                    "build again at a later as-of date (the scores are incremental)."
+                    f"{warehouse.marts}.{mart} is empty: it compares scores at two as-of "
+                    "dates; build again at a later as-of date (the scores are incremental)."
                 )
-            return f"{MARTS}.{mart} is empty (0 rows): {build_hint(mart)}."
+            return f"{warehouse.marts}.{mart} is empty (0 rows): {build_hint(mart)}."
     return None
 
 
@@ -127,12 +127,12 @@ def bad_lines(warehouse: Warehouse) -> list[Chart]:
     frame = warehouse.bad_lines()
     if frame.empty:
         raise Skip(
-            f"{MARTS}.fct_raw_file_reconciliation has no bad line: all {totals['lines_read']} "
-            "lines read were staged."
+            f"{warehouse.marts}.fct_raw_file_reconciliation has no bad line: all "
+            f"{totals['lines_read']} lines read were staged."
         )
     source = (
         "stg_tracker__events_quarantine (reason)"
-        if warehouse.status("stg_tracker__events_quarantine", "main_staging").rows is not None
+        if warehouse.status("stg_tracker__events_quarantine", warehouse.staging).rows is not None
         else "fct_raw_file_reconciliation.lines_quarantined"
     )
     caption = (
@@ -172,7 +172,7 @@ def active_users(warehouse: Warehouse) -> list[Chart]:
 def stickiness(warehouse: Warehouse) -> list[Chart]:
     frame = warehouse.stickiness()
     if frame.empty:
-        raise Skip(f"{MARTS}.fct_stickiness has no weekly rows.")
+        raise Skip(f"{warehouse.marts}.fct_stickiness has no weekly rows.")
     caption = (
         "fct_stickiness (period_unit = week): persons active on exactly n distinct days of "
         "the week (persons), one bar group per n, one colour per week."
@@ -186,7 +186,7 @@ def stickiness(warehouse: Warehouse) -> list[Chart]:
 def retention(warehouse: Warehouse) -> list[Chart]:
     frame = warehouse.weekly_retention()
     if frame.empty:
-        raise Skip(f"{MARTS}.fct_retention_cohorts has no first_seen weekly rows.")
+        raise Skip(f"{warehouse.marts}.fct_retention_cohorts has no first_seen weekly rows.")
     incomplete = int((~frame["is_period_complete"]).sum())
     caption = (
         "fct_retention_cohorts (cohort_kind = first_seen, period_unit = week): retention_rate "
@@ -201,7 +201,7 @@ def retention(warehouse: Warehouse) -> list[Chart]:
 def lifecycle(warehouse: Warehouse) -> list[Chart]:
     frame = warehouse.lifecycle()
     if frame.empty:
-        raise Skip(f"{MARTS}.fct_lifecycle has no weekly rows.")
+        raise Skip(f"{warehouse.marts}.fct_lifecycle has no weekly rows.")
     caption = (
         "fct_lifecycle (period_unit = week): persons per status; new = first active event "
         "ever, returning = active this and last week, resurrecting = active again after a gap, "
@@ -216,7 +216,7 @@ def lifecycle(warehouse: Warehouse) -> list[Chart]:
 def funnels(warehouse: Warehouse) -> list[Chart]:
     frame = warehouse.funnels()
     if frame.empty:
-        raise Skip(f"{MARTS}.fct_funnel_steps has no breakdown = 'all' rows.")
+        raise Skip(f"{warehouse.marts}.fct_funnel_steps has no breakdown = 'all' rows.")
     result = []
     for name, steps in frame.groupby("funnel_name", sort=True):
         last = steps.iloc[-1]
@@ -249,7 +249,7 @@ def segment_profiles(warehouse: Warehouse) -> list[Chart]:
     metrics = [c for c in frame.columns if c.startswith("median_") or c.endswith("_lift")]
     metrics = [c for c in metrics if frame[c].notna().any()]
     if not metrics:
-        raise Skip(f"{MARTS}.segment_profiles has no profile metric with a value.")
+        raise Skip(f"{warehouse.marts}.segment_profiles has no profile metric with a value.")
     as_of = charts.iso(frame["as_of_date"])[0]
     caption = (
         f"segment_profiles at as_of_date {as_of}: the segment's median of each person_features "
