@@ -30,6 +30,7 @@ class WarehouseSummary:
     unreadable_files: dict[str, str] = field(default_factory=dict)
     # staged events -> analysed human events (see analysis_breakdown)
     analysis: dict[str, int] = field(default_factory=dict)
+    marts_schema: str = "main_marts"  # where this warehouse's marts are (relations.layout)
 
 
 def _scalar(connection: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -148,6 +149,7 @@ def summarize(path: Path) -> WarehouseSummary:
             unknown_event_names=unknown,
             relations=relations,
             analysis=analysis_breakdown(connection),
+            marts_schema=layout.marts,
         )
 
 
