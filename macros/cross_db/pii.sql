@@ -19,17 +19,28 @@
             ~ "addresses with a salted hash and needs a secret salt. Export "
             ~ "BEHAVIOR_PII_SALT (a long random string, kept outside the repository, the "
             ~ "same for every build of this warehouse) and run again."
+            ~ (" On PostgreSQL the salt is the session setting behavior.pii_salt: export PGOPTIONS=\"-c behavior.pii_salt=$BEHAVIOR_PII_SALT\"." if target.type == 'postgres' else "")
         ) }}
     {%- endif -%}
 {%- endmacro %}
 
 
 {% macro pii_salt_is_set() %}
-    {#- DuckDB: the plugin read the environment or the secrets file. -#}
-    {%- if target.type == 'duckdb' -%}
-        {{ return(run_query("select getvariable('behavior_pii_salt') is not null").columns[0].values()[0]) }}
-    {%- endif -%}
+    {{ return(adapter.dispatch('pii_salt_is_set', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__pii_salt_is_set() %}
     {{ return(env_var('BEHAVIOR_PII_SALT', '') | trim != '') }}
+{% endmacro %}
+
+{% macro duckdb__pii_salt_is_set() %}
+    {#- DuckDB: the plugin read the environment or the secrets file. -#}
+    {{ return(run_query("select getvariable('behavior_pii_salt') is not null").columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro postgres__pii_salt_is_set() %}
+    {#- PostgreSQL: the session setting behavior.pii_salt (PGOPTIONS), what the hash reads. -#}
+    {{ return(run_query("select coalesce(current_setting('behavior.pii_salt', true), '') <> ''").columns[0].values()[0]) }}
 {% endmacro %}
 
 

@@ -330,14 +330,14 @@ def _print_summary(path: Path) -> None:
     if result.unknown_event_names:
         table.add_row("event names not in taxonomy", ", ".join(result.unknown_event_names))
     console.print(table)
-    marts = Table(title="Marts (schema main_marts)")
+    marts = Table(title=f"Marts (schema {result.marts_schema})")
     marts.add_column("relation")
     marts.add_column("rows", justify="right")
     for name, rows in result.relations.items():
         marts.add_row(name, f"{rows:,}")
     console.print(marts)
     console.print(
-        f"Marts: schema main_marts in {result.path}; read it with "
+        f"Marts: schema {result.marts_schema} in {result.path}; read it with "
         f"duckdb.connect({str(result.path)!r}, read_only=True) or any DuckDB client."
     )
 
@@ -366,9 +366,12 @@ def model_card(warehouse, out_dir) -> None:
     """Write every churn model card of the warehouse (churn_model_cards) as markdown."""
     import duckdb
 
+    from behavioral_analytics.relations import layout
+
     with duckdb.connect(str(existing_warehouse(warehouse)), read_only=True) as connection:
         cards = connection.execute(
-            "select model_name, model_version, markdown from main_marts.churn_model_cards"
+            "select model_name, model_version, markdown"
+            f" from {layout(connection).marts}.churn_model_cards"
             " order by as_of_date, model_version"
         ).fetchall()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -384,11 +387,19 @@ def model_card(warehouse, out_dir) -> None:
 @warehouse_option
 @click.option("--suite", "suites", multiple=True, help="Run only this suite (repeatable).")
 @click.option("--no-docs", is_flag=True, help="Skip building the HTML data docs.")
-def validate(warehouse, suites, no_docs) -> None:
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="postgres: the warehouse of BEHAVIOR_PG_* through Great Expectations' SQL route.",
+)
+def validate(warehouse, suites, no_docs, target) -> None:
     """Run the Great Expectations suites against the warehouse; exit 1 on a failure."""
     from behavioral_analytics.quality.gx_suites import (
         data_docs_index,
         suites_dir,
+        validate_postgres,
         validate_warehouse,
     )
 
@@ -400,9 +411,18 @@ def validate(warehouse, suites, no_docs) -> None:
             f" (one of: {', '.join(sorted(known))})",
             param_hint="--suite",
         )
-    results = validate_warehouse(
-        existing_warehouse(warehouse), list(suites) or None, build_docs=not no_docs
-    )
+    if target == "postgres":
+        from behavioral_analytics.postgres_env import sqlalchemy_url
+
+        results, missing = validate_postgres(
+            sqlalchemy_url(), list(suites) or None, build_docs=not no_docs
+        )
+        for name in missing:
+            console.print(f"skipped {name}: its relation is not on postgres (a Python model)")
+    else:
+        results = validate_warehouse(
+            existing_warehouse(warehouse), list(suites) or None, build_docs=not no_docs
+        )
     table = Table(title="Great Expectations suites")
     for column in ("suite", "relation", "rows", "expectations", "failed"):
         table.add_column(column)

@@ -14,7 +14,6 @@ DuckDB the same line is ``invalid_json``; here ``invalid_encoding``).
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable, Iterator
 
 import psycopg2
@@ -22,6 +21,9 @@ import psycopg2
 from behavioral_analytics.load.files import RawFile
 from behavioral_analytics.load.lines import Line
 from behavioral_analytics.load.writer import LoadedFile, UnreadableFile
+from behavioral_analytics.postgres_env import connect_from_env
+
+__all__ = ["PostgresWriter", "connect_from_env"]
 
 LINE_COLUMNS = (
     "file_path",
@@ -33,17 +35,6 @@ LINE_COLUMNS = (
     "encoding_error",
 )
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def connect_from_env():
-    """A connection from BEHAVIOR_PG_HOST/PORT/USER/PASSWORD/DATABASE (the profile's)."""
-    return psycopg2.connect(
-        host=os.environ.get("BEHAVIOR_PG_HOST", "127.0.0.1"),
-        port=int(os.environ.get("BEHAVIOR_PG_PORT", "5432")),
-        user=os.environ.get("BEHAVIOR_PG_USER", "postgres"),
-        password=os.environ.get("BEHAVIOR_PG_PASSWORD", ""),
-        dbname=os.environ.get("BEHAVIOR_PG_DATABASE", "behavior"),
-    )
 
 
 def _field(value) -> str:

@@ -1,13 +1,17 @@
 """Run the Great Expectations suites in ``gx/expectations`` against the warehouse.
 
 The suites are Great Expectations' own JSON files, committed and reviewed in
-git. Each names the relation it checks in its ``meta.relation``, and may
+git. Each names the relation it checks in its ``meta.relation`` (by the default
+layout, ``main_marts.<model>``: a run reads the warehouse's own schemas, see
+``relations``), and may
 name ``meta.parameters``: SQL scalars computed on the warehouse and passed
 as ``$PARAMETER`` values (row-count relations such as sessions <= events). A run loads
 them into a file-backed context under ``target/gx`` (rebuilt every run, so
 the committed files never change), reads each relation read-only from the
 DuckDB file into pandas (Great Expectations' SQL route fails on DuckDB) and
-validates it; the results go to Great Expectations' HTML data docs.
+validates it; the results go to Great Expectations' HTML data docs. On
+PostgreSQL (``validate_postgres``) the SQL route works: each expectation runs
+as a query on the server.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import great_expectations as gx  # noqa: E402
 from great_expectations.checkpoint.actions import UpdateDataDocsAction  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-from behavioral_analytics import project
+from behavioral_analytics import project, relations
 
 SUITES_DIR = None  # None: <project>/gx/expectations (tests may point elsewhere)
 RUNTIME_ROOT = None  # None: <project>/target/gx
@@ -94,60 +98,129 @@ def validate_warehouse(
     context = _runtime_context()
     datasource = context.data_sources.add_pandas(DATASOURCE)
     selected = load_suites(suites)
-    results: list[SuiteResult] = []
     if not Path(warehouse).exists():
         raise FileNotFoundError(f"no warehouse at {warehouse}: run `dbt build` first")
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        for suite in selected:
-            suite = context.suites.add(suite)
-            relation = (suite.meta or {}).get("relation")
-            if not relation:
-                raise ValueError(f"suite {suite.name} has no meta.relation naming what it checks")
+
+        def batch(relation: str):
             frame = connection.execute(f"select * from {relation}").df()
             asset = datasource.add_dataframe_asset(relation)
-            batch_definition = asset.add_batch_definition_whole_dataframe("whole_relation")
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(
-                    name=f"{suite.name}__{relation}", data=batch_definition, suite=suite
-                )
-            )
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"{suite.name}__checkpoint",
-                    validation_definitions=[definition],
-                    actions=[UpdateDataDocsAction(name="update_data_docs")] if build_docs else [],
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
-                )
-            )
-            parameters = {
-                name: connection.execute(sql).fetchone()[0]
-                for name, sql in (suite.meta or {}).get("parameters", {}).items()
-            }
-            run = checkpoint.run(
-                batch_parameters={"dataframe": frame}, expectation_parameters=parameters
-            )
-            failures = []
-            evaluated = 0
-            for validation in run.run_results.values():
-                for outcome in validation.results:
-                    evaluated += 1
-                    if outcome.success:
-                        continue
-                    config = outcome.expectation_config
-                    failures.append(
-                        Failure(
-                            suite=suite.name,
-                            relation=relation,
-                            expectation=config.type,
-                            column=_column_of(config.kwargs),
-                            unexpected_count=outcome.result.get("unexpected_count"),
-                            sample=_sample(outcome.result),
-                        )
-                    )
-            results.append(SuiteResult(suite.name, relation, len(frame), evaluated, failures))
+            definition = asset.add_batch_definition_whole_dataframe("whole_relation")
+            return definition, {"dataframe": frame}, len(frame)
+
+        def scalar(sql: str):
+            return connection.execute(sql).fetchone()[0]
+
+        layout = relations.layout(connection)
+        results = [
+            _validate_suite(context, suite, batch, scalar, build_docs, layout) for suite in selected
+        ]
     if build_docs:
         context.build_data_docs()
     return results
+
+
+def validate_postgres(
+    connection_string: str, suites: list[str] | None = None, build_docs: bool = True
+) -> tuple[list[SuiteResult], list[str]]:
+    """The same suites on PostgreSQL through Great Expectations' SQL route (each
+    expectation a query on the server). Returns the results and the suites whose
+    relation is not there (the Python models' tables: disabled on PostgreSQL)."""
+    import sqlalchemy
+
+    context = _runtime_context()
+    datasource = context.data_sources.add_postgres(DATASOURCE, connection_string=connection_string)
+    engine = sqlalchemy.create_engine(connection_string)
+    inspector = sqlalchemy.inspect(engine)
+
+    def exists(relation: str) -> bool:
+        schema, name = relation.split(".")
+        return inspector.has_table(name, schema=schema) or name in inspector.get_view_names(
+            schema=schema
+        )
+
+    def batch(relation: str):
+        schema, name = relation.split(".")
+        asset = datasource.add_table_asset(relation, table_name=name, schema_name=schema)
+        return (
+            asset.add_batch_definition_whole_table("whole_relation"),
+            None,
+            scalar(f"select count(*) from {relation}"),
+        )
+
+    def scalar(sql: str):
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(sql)).scalar()
+
+    results, missing = [], []
+    try:
+        for suite in load_suites(suites):
+            if not exists(_relation_of(suite)):
+                missing.append(suite.name)
+                continue
+            results.append(_validate_suite(context, suite, batch, scalar, build_docs))
+    finally:
+        engine.dispose()
+    if build_docs:
+        context.build_data_docs()
+    return results, missing
+
+
+def _relation_of(suite) -> str:
+    relation = (suite.meta or {}).get("relation")
+    if not relation:
+        raise ValueError(f"suite {suite.name} has no meta.relation naming what it checks")
+    return relation
+
+
+def _validate_suite(
+    context, suite, batch, scalar, build_docs: bool, layout: relations.Layout | None = None
+) -> SuiteResult:
+    """One suite on its relation: ``batch(relation)`` gives the batch definition, its
+    batch parameters and the row count; ``scalar(sql)`` computes meta.parameters. The
+    suites name relations by the default layout (``main_marts``, ...); ``layout`` is
+    where this warehouse has them (``relations.localize``)."""
+    layout = layout or relations.Layout()
+    suite = context.suites.add(suite)
+    relation = relations.localize(_relation_of(suite), layout)
+    batch_definition, batch_parameters, rows = batch(relation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name=f"{suite.name}__{relation}", data=batch_definition, suite=suite
+        )
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite.name}__checkpoint",
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="update_data_docs")] if build_docs else [],
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
+        )
+    )
+    parameters = {
+        name: scalar(relations.localize(sql, layout))
+        for name, sql in (suite.meta or {}).get("parameters", {}).items()
+    }
+    run = checkpoint.run(batch_parameters=batch_parameters, expectation_parameters=parameters)
+    failures = []
+    evaluated = 0
+    for validation in run.run_results.values():
+        for outcome in validation.results:
+            evaluated += 1
+            if outcome.success:
+                continue
+            config = outcome.expectation_config
+            failures.append(
+                Failure(
+                    suite=suite.name,
+                    relation=relation,
+                    expectation=config.type,
+                    column=_column_of(config.kwargs),
+                    unexpected_count=outcome.result.get("unexpected_count"),
+                    sample=_sample(outcome.result),
+                )
+            )
+    return SuiteResult(suite.name, relation, rows, evaluated, failures)
 
 
 def load_suites(names: list[str] | None = None) -> list:
