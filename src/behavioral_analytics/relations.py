@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +101,12 @@ def layout(connection: duckdb.DuckDBPyConnection, manifest: Path | None = None) 
         elif holders:
             found[layer] = holders[0]
     return Layout(**found)
+
+
+_DEFAULT_NAMES = re.compile(r"\bmain_(staging|intermediate|marts)\.")
+
+
+def localize(text: str, found: Layout) -> str:
+    """``text`` (a relation or SQL written with the default ``main_<layer>.`` names, as
+    the committed Great Expectations suites are) with each layer's schema in ``found``."""
+    return _DEFAULT_NAMES.sub(lambda match: f"{found.of(match.group(1))}.", text)

@@ -6,9 +6,14 @@ import json
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
-from behavioral_analytics import relations
+from behavioral_analytics import cli, project, relations
+from behavioral_analytics.generator import generate
+from behavioral_analytics.quality import gx_suites
 from behavioral_analytics.relations import AmbiguousLayout, Layout
+
+from .conftest import TEST_PII_SALT, run_dbt
 
 
 def _warehouse(tmp_path, tables: dict[str, list[str]]) -> duckdb.DuckDBPyConnection:
@@ -88,3 +93,60 @@ def test_manifest_path_follows_dbt_target_path(tmp_path, monkeypatch):
     assert relations.manifest_path().parent.name == "target"
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     assert relations.manifest_schemas(tmp_path / "bad.json") == {}
+
+
+@pytest.fixture(scope="module")
+def custom_schema_build(tmp_path_factory):
+    """A small sample built with the profile's schema set to `acme` (no main_* schema)."""
+    tmp = tmp_path_factory.mktemp("acme")
+    generate(out_dir=tmp, persons=30, days=4, seed=11, progress=False)
+    warehouse = tmp / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    run_dbt(
+        ["build", "--target", "duckdb"],
+        tmp / "events",
+        warehouse,
+        env_overrides={"BEHAVIOR_DUCKDB_SCHEMA": "acme"},
+        python_models=True,  # `validate` checks their tables too
+    )
+    return tmp, warehouse
+
+
+def test_commands_read_a_build_with_a_custom_schema(custom_schema_build, monkeypatch):
+    root, warehouse = custom_schema_build
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute("select schema_name from duckdb_schemas()").fetchall()
+        schemas = {row[0] for row in rows}
+        assert {"acme_staging", "acme_intermediate", "acme_marts"} <= schemas
+        assert not {"main_staging", "main_intermediate", "main_marts"} & schemas
+    # Another build's target folder: the catalog finds the layers all the same.
+    monkeypatch.setenv("DBT_TARGET_PATH", str(root / "no-such-target"))
+    monkeypatch.setenv(project.PII_SALT_ENV, TEST_PII_SALT)
+    monkeypatch.setattr(gx_suites, "RUNTIME_ROOT", root / "gx_runtime")  # not the shared one
+    for args in (
+        ["summary"],
+        ["score", "--truth", str(root / "truth")],
+        ["validate"],
+        ["report", "--out", str(root / "report.html")],
+    ):
+        result = CliRunner().invoke(cli.main, [*args[:1], "--warehouse", str(warehouse), *args[1:]])
+        assert result.exit_code == 0, (args, result.output)
+        assert "main_marts" not in result.output, (args, result.output)
+    summary = CliRunner().invoke(cli.main, ["summary", "--warehouse", str(warehouse)]).output
+    assert "acme_marts.fct_events" in summary
+    assert "acme_marts." in (root / "report.html").read_text(encoding="utf-8")
+
+
+def test_localize_rewrites_only_the_default_layer_names():
+    found = Layout("acme_staging", "acme_intermediate", "acme_marts")
+    sql = (
+        "select count(*) from main_marts.fct_events join main_staging.x using (id)"
+        " where note = 'domain_marts.y' and remain_marts.z"
+    )
+    assert relations.localize(sql, found) == (
+        "select count(*) from acme_marts.fct_events join acme_staging.x using (id)"
+        " where note = 'domain_marts.y' and remain_marts.z"
+    )
+    assert relations.localize("main_intermediate.int_as_of_dates", Layout()) == (
+        "main_intermediate.int_as_of_dates"
+    )
