@@ -1,0 +1,380 @@
+"""Serialising events as trackers send them: the sink that collects events and
+their received copies, and ``_Emitter`` (clocks, batching, retries, late copies).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from behavioral_analytics.generator.common import (
+    MS_PER_DAY,
+    MS_PER_HOUR,
+    MS_PER_MINUTE,
+    MS_PER_SECOND,
+    _encode,
+    _fmt_ms,
+    _randint,
+    _uuid,
+)
+from behavioral_analytics.generator.world import _STREAM_INDEX, Device, PersonSpec, _World
+
+
+class _Sink:
+    """Collects events (what happened) and copies (lines as received)."""
+
+    def __init__(self) -> None:
+        # per event: (event_id, event_name, device_id, anonymous_id, user_id, person_id,
+        #             platform, is_bot, consent_analytics)
+        self.events: list[tuple] = []
+        self.orders: dict[int, tuple[str, float, str]] = {}
+        # per copy (line): (event index or -1 for a bad line, stream code, received ms,
+        #                   event_at ms, line text)
+        self.copies: list[tuple[int, int, int, int, str]] = []
+        self.bad_reason: dict[int, str] = {}
+
+    def event(
+        self,
+        event_id: str,
+        name: str,
+        anonymous_id: str | None,
+        user_id: str | None,
+        person_id: str | None,
+        platform: str,
+        is_bot: bool,
+        consent: bool,
+    ) -> int:
+        device_id = anonymous_id if anonymous_id else user_id
+        self.events.append(
+            (event_id, name, device_id, anonymous_id, user_id, person_id, platform, is_bot, consent)
+        )
+        return len(self.events) - 1
+
+    def copy(self, event_index: int, stream: str, received_ms: int, event_at_ms: int, line: str):
+        self.copies.append((event_index, _STREAM_INDEX[stream], received_ms, event_at_ms, line))
+
+    def to_columns(self) -> None:
+        """Unzip the collected tuples into column lists (after the simulation)."""
+        event_columns = list(zip(*self.events, strict=True)) or [()] * 9
+        (
+            self.event_id,
+            self.event_name,
+            self.device_id,
+            self.anonymous_id,
+            self.user_id,
+            self.person_id,
+            self.platform,
+            self.is_bot,
+            self.consent,
+        ) = (list(column) for column in event_columns)
+        copy_columns = list(zip(*self.copies, strict=True)) or [()] * 5
+        (
+            self.copy_event,
+            self.copy_stream,
+            self.copy_received,
+            self.copy_event_at,
+            self.copy_line,
+        ) = (list(column) for column in copy_columns)
+        self.events = []
+        self.copies = []
+
+
+# --------------------------------------------------------------------------- emission
+
+
+class _Emitter:
+    """Turns simulated client/server events into serialised lines (copies).
+
+    Client lines are assembled from pre-serialised pieces (one JSON encoding of
+    ``properties`` per event, ``context`` once per device and consent state); all
+    other values are generated ids, names and timestamps that need no escaping.
+    Retries of an event only swap ``sent_at`` and ``received_at``.
+    """
+
+    def __init__(self, world: _World, sink: _Sink) -> None:
+        self.world = world
+        self.sink = sink
+
+    # context -----------------------------------------------------------------
+
+    @staticmethod
+    def _context_json(device: Device, ip: str, consent: str, marketing: bool) -> str:
+        key = f"{ip}/{consent}/{marketing}"
+        encoded = device.context_cache.get(key)
+        if encoded is None:
+            context: dict[str, Any] = {
+                "ip": ip,
+                "user_agent": device.user_agent,
+                "locale": device.locale,
+                "timezone_offset_minutes": device.offset_minutes,
+            }
+            if device.app_version is not None:
+                context["app_version"] = device.app_version
+            if consent == "given":
+                context["consent"] = {"analytics": True, "marketing": marketing}
+            elif consent == "false":
+                context["consent"] = {"analytics": False, "marketing": False}
+            encoded = _encode(context)
+            device.context_cache[key] = encoded
+        return encoded
+
+    # client events -----------------------------------------------------------
+
+    def emit_client(
+        self,
+        rng: random.Random,
+        person: PersonSpec | None,
+        device: Device,
+        events: list[tuple[int, str, str | dict[str, Any], str | None]],
+    ) -> None:
+        """Emit one session's client events: (true_ms, name, properties, user_id)."""
+        if not events:
+            return
+        marketing = person.marketing_consent if person is not None else False
+        person_id = person.person_id if person is not None else None
+        opt_out_ms = None
+        if person is not None and device.device_id in person.opt_out_devices:
+            opt_out_ms = person.opt_out_ms
+        default_consent = "given" if device.sends_consent else "absent"
+        ip = self.world.session_ip(rng, person, device)
+        platform = device.platform
+        is_app = platform != "web"
+        device_id = device.device_id
+        skew = device.skew_ms
+        offset = device.offset_minutes
+        suffix = device.suffix
+        sdk = ""
+        if platform == "ios" and device.app_version >= "4.2":  # type: ignore[operator]
+            sdk = f'"sdk":"analytics-ios/{device.app_version}",'
+        sink = self.sink
+        sink_events = sink.events
+        is_bot = device.is_bot
+        built = []
+        for true_ms, name, properties, user_id in events:
+            consent = (
+                "false" if opt_out_ms is not None and true_ms >= opt_out_ms else default_consent
+            )
+            event_id = _uuid(rng)
+            ts_text = _fmt_ms(true_ms + skew, offset, suffix)
+            properties_json = properties if type(properties) is str else _encode(properties)
+            context_json = self._context_json(device, ip, consent, marketing)
+            if is_app:
+                head = (
+                    f'{{"event_id":"{event_id}","event_name":"{name}",'
+                    f'"event_ts":"{ts_text}","sent_at":"'
+                )
+                user_part = "" if user_id is None else f'"user_id":"{user_id}",'
+                tail = (
+                    f'","anonymous_id":"{device_id}",{user_part}"platform":"{platform}",'
+                    f'"schema_version":1,{sdk}"properties":{properties_json},'
+                    f'"context":{context_json}}}'
+                )
+            else:
+                user_part = "null" if user_id is None else f'"{user_id}"'
+                head = (
+                    f'{{"event_id":"{event_id}","event_name":"{name}","platform":"web",'
+                    f'"anonymous_id":"{device_id}","user_id":{user_part},'
+                    f'"event_ts":"{ts_text}","sent_at":"'
+                )
+                tail = f'","properties":{properties_json},"context":{context_json}}}'
+            index = len(sink_events)
+            sink_events.append(
+                (
+                    event_id,
+                    name,
+                    device_id,
+                    device_id,
+                    user_id,
+                    person_id,
+                    platform,
+                    is_bot,
+                    consent != "false",
+                )
+            )
+            if name == "purchase":
+                sink.orders[index] = (
+                    properties["order_id"],
+                    properties["revenue"],
+                    properties["currency"],
+                )
+            built.append((true_ms, index, head, tail))
+        if is_app:
+            self._emit_app_batches(rng, device, built)
+        else:
+            self._emit_web(rng, device, built)
+
+    def _write_copy(
+        self,
+        rng: random.Random,
+        index: int,
+        head: str,
+        tail: str,
+        stream: str,
+        ts_ms: int,
+        sent_ms: int,
+        received_ms: int,
+        offset_minutes: int,
+        suffix: str,
+        received_suffix: str,
+    ) -> None:
+        sent_text = _fmt_ms(sent_ms, offset_minutes, suffix)
+        received_text = _fmt_ms(received_ms, 0, received_suffix)
+        copy = (
+            index,
+            _STREAM_INDEX[stream],
+            received_ms,
+            received_ms - (sent_ms - ts_ms),  # event_at, exactly as a consumer computes it
+            f'{head}{sent_text}","received_at":"{received_text}{tail}',
+        )
+        copies = self.sink.copies
+        copies.append(copy)
+        if rng.random() < 0.002:  # collector wrote the same line twice
+            copies.append(copy)
+
+    def _emit_web(self, rng: random.Random, device: Device, built: list) -> None:
+        skew = device.skew_ms
+        offset = device.offset_minutes
+        suffix = device.suffix
+        fixed_latency = device.fixed_latency_ms
+        for true_ms, index, head, tail in built:
+            if fixed_latency is not None:
+                sent_true = true_ms
+                latency = fixed_latency
+            else:
+                sent_true = true_ms + _randint(rng, 0, 40)
+                latency = _randint(rng, 25, 900)
+            ts_ms = true_ms + skew
+            self._write_copy(
+                rng,
+                index,
+                head,
+                tail,
+                "web",
+                ts_ms,
+                sent_true + skew,
+                sent_true + latency,
+                offset,
+                suffix,
+                "Z",
+            )
+            if device.allow_retries and rng.random() < 0.015:
+                if rng.random() < 0.7:
+                    retry_sent = sent_true + _randint(rng, MS_PER_SECOND, 30 * MS_PER_SECOND)
+                else:
+                    retry_sent = sent_true + _randint(rng, MS_PER_HOUR, 30 * MS_PER_HOUR)
+                self._write_copy(
+                    rng,
+                    index,
+                    head,
+                    tail,
+                    "web",
+                    ts_ms,
+                    retry_sent + skew,
+                    retry_sent + _randint(rng, 25, 900),
+                    offset,
+                    suffix,
+                    "Z",
+                )
+
+    def _emit_app_batches(self, rng: random.Random, device: Device, built: list) -> None:
+        session_start = built[0][0]
+        session_last = built[-1][0]
+        batches: list[list] = []
+        window_end = session_start + device.batch_ms
+        current: list = []
+        flush_times: list[int] = []
+        for item in built:
+            true_ms = item[0]
+            if true_ms >= window_end:
+                batches.append(current)
+                flush_times.append(window_end)
+                current = []
+                while true_ms >= window_end:
+                    window_end += device.batch_ms
+            current.append(item)
+        batches.append(current)
+        flush_times.append(min(window_end, session_last + _randint(rng, 1_000, 5_000)))
+        skew = device.skew_ms
+        for batch, sent_true in zip(batches, flush_times, strict=True):
+            if not batch:
+                continue
+            if device.force_late_first_batch:
+                # Scenario: the phone stayed offline past midnight UTC.
+                device.force_late_first_batch = False
+                next_midnight = (sent_true // MS_PER_DAY + 1) * MS_PER_DAY
+                sent_true = next_midnight + _randint(rng, 20 * MS_PER_MINUTE, 4 * MS_PER_HOUR)
+            elif rng.random() < 0.04:
+                sent_true += _randint(rng, MS_PER_HOUR, 20 * MS_PER_HOUR)
+            copies = [(sent_true, _randint(rng, 80, 2_500))]
+            if device.allow_retries and rng.random() < 0.012:
+                retry_sent = sent_true + _randint(rng, 20 * MS_PER_SECOND, 3 * MS_PER_HOUR)
+                copies.append((retry_sent, _randint(rng, 80, 2_500)))
+            for copy_sent, latency in copies:
+                for true_ms, index, head, tail in batch:
+                    self._write_copy(
+                        rng,
+                        index,
+                        head,
+                        tail,
+                        "mobile",
+                        true_ms + skew,
+                        copy_sent + skew,
+                        copy_sent + latency,
+                        device.offset_minutes,
+                        device.suffix,
+                        "+00:00",
+                    )
+
+    # server and offline events ------------------------------------------------
+
+    def emit_server(
+        self,
+        rng: random.Random,
+        person: PersonSpec,
+        true_ms: int,
+        name: str,
+        properties: dict[str, Any],
+        platform: str = "server",
+    ) -> None:
+        user_id = person.user_id
+        assert user_id is not None
+        event_id = _uuid(rng)
+        consent_false = person.opt_out_ms is not None and true_ms >= person.opt_out_ms
+        if platform == "server":
+            ts_text = _fmt_ms(true_ms, 0, "Z")
+            received = true_ms + _randint(rng, 5, 500)
+        else:
+            ts_text = _fmt_ms(true_ms, person.offset_minutes, person.suffix)
+            # Store systems upload nightly (02:00-04:00 UTC the next day).
+            received = (true_ms // MS_PER_DAY + 1) * MS_PER_DAY + _randint(
+                rng, 2 * MS_PER_HOUR, 4 * MS_PER_HOUR
+            )
+        obj: dict[str, Any] = {
+            "event_id": event_id,
+            "event_name": name,
+            "platform": platform,
+            "user_id": user_id,
+            "event_ts": ts_text,
+            "received_at": None,
+            "properties": properties,
+        }
+        if consent_false:
+            obj["context"] = {"consent": {"analytics": False, "marketing": False}}
+        index = self.sink.event(
+            event_id, name, None, user_id, person.person_id, platform, False, not consent_false
+        )
+        if name == "purchase":
+            self.sink.orders[index] = (
+                properties["order_id"],
+                properties["revenue"],
+                properties["currency"],
+            )
+        receipts = [received]
+        if rng.random() < 0.005:
+            receipts.append(received + _randint(rng, MS_PER_SECOND, 120 * MS_PER_SECOND))
+        for received_ms in receipts:
+            obj["received_at"] = _fmt_ms(received_ms, 0, "Z")
+            line = _encode(obj)
+            self.sink.copy(index, platform, received_ms, true_ms, line)
+            if rng.random() < 0.002:
+                self.sink.copy(index, platform, received_ms, true_ms, line)

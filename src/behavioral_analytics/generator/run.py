@@ -1,0 +1,79 @@
+"""The generator's entry point: world, simulation, files, truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from behavioral_analytics.generator.common import FILE_FORMATS, GENERATOR_VERSION
+from behavioral_analytics.generator.emission import _Emitter, _Sink
+from behavioral_analytics.generator.files import _assemble_files, _write_event_file
+from behavioral_analytics.generator.simulation import _simulate_all, _Simulator
+from behavioral_analytics.generator.truth import _write_truth
+from behavioral_analytics.generator.world import _World
+
+# --------------------------------------------------------------------------- main entry
+
+
+def generate(
+    out_dir: Path,
+    persons: int = 200,
+    days: int = 14,
+    seed: int = 42,
+    start_date: date = date(2026, 1, 5),
+    file_format: str = "jsonl",
+    progress: bool = True,
+    timeout_minutes: float = 30,
+    max_session_minutes: float | None = 1440,
+) -> dict[str, Any]:
+    """Write synthetic raw events to ``out_dir/events`` and their truth to ``out_dir/truth``.
+
+    Deterministic for a given ``seed`` (and parameters). Existing ``events/`` and
+    ``truth/`` folders under ``out_dir`` are replaced. Returns the summary that is
+    also written to ``truth/summary.json``.
+    """
+    if persons < 1 or days < 1:
+        raise ValueError("persons and days must be at least 1")
+    if file_format not in FILE_FORMATS:
+        raise ValueError(f"file_format must be one of {FILE_FORMATS}, got {file_format!r}")
+    out_dir = Path(out_dir)
+    events_dir = out_dir / "events"
+    truth_dir = out_dir / "truth"
+    for folder in (events_dir, truth_dir):
+        if folder.exists():
+            shutil.rmtree(folder)
+    events_dir.mkdir(parents=True)
+    truth_dir.mkdir(parents=True)
+
+    world = _World(persons, days, seed, start_date)
+    sink = _Sink()
+    simulator = _Simulator(world, _Emitter(world, sink))
+    _simulate_all(world, simulator, progress)
+    sink.to_columns()
+
+    files = _assemble_files(sink, file_format, seed)
+    file_paths = [path for path, _, _ in files]
+    for path, stream, indices in files:
+        _write_event_file(
+            events_dir / path, [sink.copy_line[i] for i in indices], file_format, stream
+        )
+    summary = _write_truth(
+        world, sink, files, truth_dir, file_paths, file_format, timeout_minutes, max_session_minutes
+    )
+    summary["parameters"] = {
+        "persons": persons,
+        "days": days,
+        "seed": seed,
+        "start_date": start_date.isoformat(),
+        "file_format": file_format,
+        "timeout_minutes": timeout_minutes,
+        "max_session_minutes": max_session_minutes,
+        "generator_version": GENERATOR_VERSION,
+    }
+    (truth_dir / "summary.json").write_text(
+        json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
+    return summary
