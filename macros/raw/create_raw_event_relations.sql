@@ -46,7 +46,9 @@
             encoding_error {{ dbt.type_string() }}
         );
         create table if not exists {{ schema }}.loaded_files (
-            file_name {{ dbt.type_string() }}, received_date date
+            file_name {{ dbt.type_string() }} primary key, file_path {{ dbt.type_string() }},
+            received_date date, size_bytes {{ dbt.type_bigint() }}, sha256 {{ dbt.type_string() }},
+            line_count {{ dbt.type_bigint() }}, loaded_at {{ behavioral_analytics.type_timestamp_tz() }}
         );
         create table if not exists {{ schema }}.unreadable_files (
             file_path {{ dbt.type_string() }}, file_name {{ dbt.type_string() }},

@@ -147,8 +147,8 @@ class PostgresWriter:
                 raise
             cursor.execute(
                 f"insert into {self.schema}.loaded_files"
-                " (file_name, file_path, received_date, size_bytes, sha256, line_count)"
-                " values (%s, %s, %s, %s, %s, %s)",
+                " (file_name, file_path, received_date, size_bytes, sha256, line_count, loaded_at)"
+                " values (%s, %s, %s, %s, %s, %s, now())",
                 (raw.file_name, raw.file_path, raw.received_date, raw.size_bytes, sha256, count),
             )
         return count
