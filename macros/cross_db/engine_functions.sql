@@ -63,9 +63,11 @@
         funnel and session CTEs with nested loops, quadratic in events
         (fct_funnel_persons: minutes at 4,000 events, 4 s without). JIT
         compiles the long plans of these models for seconds each, more than
-        it saves (fct_funnel_persons, person_features). -#}
+        it saves (fct_funnel_persons, person_features). Dates of instants
+        are UTC days, as in DuckDB's profile, whatever the server's TimeZone. -#}
     set local enable_nestloop = off;
-    set local jit = off
+    set local jit = off;
+    set local timezone = 'UTC'
 {% endmacro %}
 
 

@@ -77,7 +77,10 @@ def server():
 
 
 def _pg_env(server: pg_server.Server) -> dict[str, str]:
-    return {**server.environment(), "PGOPTIONS": f"-c behavior.pii_salt={TEST_PII_SALT}"}
+    return {
+        **server.environment(),
+        "PGOPTIONS": f"-c behavior.pii_salt={TEST_PII_SALT} -c TimeZone=UTC",
+    }
 
 
 @pytest.fixture(scope="module")
