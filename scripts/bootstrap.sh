@@ -28,6 +28,26 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   touch "$stamp"
 fi
 
+# .venv-spark: the spark target (dbt-spark with a local Spark session, pyspark)
+# and this package, apart from .venv (pyspark there would make `python -c`
+# skip Great Expectations' code, ../shared/STACK_NOTES.md). Spark needs Java
+# 17; BEHAVIOR_SKIP_SPARK=1 leaves it out (the spark tests are then skipped).
+if [ "${BEHAVIOR_SKIP_SPARK:-0}" != 1 ]; then
+  if [ ! -x .venv-spark/bin/python ]; then
+    "$python_bin" -m venv .venv-spark
+  fi
+  spark_stamp=.venv-spark/.installed
+  if [ ! -f "$spark_stamp" ] || [ pyproject.toml -nt "$spark_stamp" ] \
+     || [ constraints.txt -nt "$spark_stamp" ]; then
+    .venv-spark/bin/python -m pip install --quiet --upgrade pip==26.3
+    .venv-spark/bin/python -m pip install --quiet -c constraints.txt -e '.[spark]'
+    touch "$spark_stamp"
+  fi
+  if ! command -v java >/dev/null 2>&1; then
+    echo "bootstrap: java is missing: the spark target needs Java 17 (the spark tests are skipped)" >&2
+  fi
+fi
+
 # Headless Chromium for the browser tests of the docs site and the report
 # (Debian's package; skipped where it is already installed).
 if ! command -v chromium >/dev/null 2>&1 && [ "${BEHAVIOR_SKIP_CHROMIUM:-0}" != 1 ]; then

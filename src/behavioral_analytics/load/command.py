@@ -1,4 +1,4 @@
-"""`behavior load --target postgres`: the raw event files into the warehouse's raw table."""
+"""`behavior load --target postgres|spark`: the raw event files into the warehouse's raw table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-TARGETS = ("postgres",)
+TARGETS = ("postgres", "spark")
 
 
 @click.command("load")
@@ -38,11 +38,12 @@ def load(target: str, events_path: Path | None, raw_schema: str, quiet: bool) ->
     Idempotent: a file already loaded is skipped, and each file's lines are
     committed together with its mark in <raw-schema>.loaded_files, so a load
     stopped midway and run again adds no line twice and misses none. Files that
-    cannot be read at all are listed in <raw-schema>.unreadable_files. The
-    connection comes from BEHAVIOR_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE.
+    cannot be read at all are listed in <raw-schema>.unreadable_files.
+    PostgreSQL: the connection comes from BEHAVIOR_PG_HOST, _PORT, _USER,
+    _PASSWORD, _DATABASE. Spark: a local session on BEHAVIOR_SPARK_WAREHOUSE
+    (run it with .venv-spark/bin/behavior).
     """
     from behavioral_analytics.load.loader import load as load_files
-    from behavioral_analytics.load.postgres import PostgresWriter, connect_from_env
 
     if events_path is None:
         configured = os.environ.get("BEHAVIOR_EVENTS_PATH")
@@ -52,7 +53,7 @@ def load(target: str, events_path: Path | None, raw_schema: str, quiet: bool) ->
         if not events_path.is_dir():
             raise click.ClickException(f"the events folder {events_path} does not exist")
     console = Console(stderr=True, soft_wrap=True)
-    writer = PostgresWriter(connect_from_env(), raw_schema)
+    writer = _writer(target, raw_schema)
     try:
         result = load_files(events_path.resolve(), writer, console, show_progress=not quiet)
     finally:
@@ -73,3 +74,20 @@ def load(target: str, events_path: Path | None, raw_schema: str, quiet: bool) ->
         f"{raw_schema}.event_lines ({target}); {result.files_skipped} already loaded, "
         f"{len(result.unreadable)} unreadable"
     )
+
+
+def _writer(target: str, raw_schema: str):
+    """The target's RawWriter."""
+    if target == "spark":
+        try:
+            from behavioral_analytics import spark_session
+            from behavioral_analytics.load.spark import SparkWriter
+        except ImportError as error:
+            raise click.ClickException(
+                f"the spark target needs pyspark ({error}): run .venv-spark/bin/behavior "
+                "(scripts/bootstrap.sh makes .venv-spark)"
+            ) from error
+        return SparkWriter(spark_session.session(), raw_schema)
+    from behavioral_analytics.load.postgres import PostgresWriter, connect_from_env
+
+    return PostgresWriter(connect_from_env(), raw_schema)
