@@ -43,8 +43,9 @@
 {% macro note_disabled_python_models() %}
     {#- One log line when this target cannot run the dbt Python models
         (dbt_project.yml disables them there by target type). -#}
-    {%- if execute and target.type in ['postgres'] -%}
-        {%- do log("behavioral_analytics: the dbt Python models (python_models/: segments, churn) are disabled on the " ~ target.type ~ " target: dbt-" ~ target.type ~ " cannot run Python models. Build them on DuckDB (or Snowflake, BigQuery, Databricks).", info=true) -%}
+    {%- if execute and target.type in ['postgres', 'spark'] -%}
+        {%- set why = 'runs them on Databricks only (a local session or Thrift server cannot)' if target.type == 'spark' else 'cannot run Python models' -%}
+        {%- do log("behavioral_analytics: the dbt Python models (python_models/: segments, churn) are disabled on the " ~ target.type ~ " target: dbt-" ~ target.type ~ " " ~ why ~ ". Build them on DuckDB (or Snowflake, BigQuery, Databricks).", info=true) -%}
     {%- endif -%}
     select 1
 {% endmacro %}

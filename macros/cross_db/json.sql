@@ -33,6 +33,11 @@
     json_extract({{ json_column }}, '$.{{ path | join('.') }}')
 {%- endmacro %}
 
+{% macro spark__json_value(json_column, path) -%}
+    {#- Spark has no JSON type: JSON values are text, read through a variant. -#}
+    to_json(variant_get(try_parse_json({{ json_column }}), '$.{{ path | join('.') }}'))
+{%- endmacro %}
+
 
 {% macro json_type_of(json_column, path) %}
     {#- One of 'string', 'number', 'boolean', 'object', 'array', 'null', or
@@ -59,6 +64,23 @@
     end
 {%- endmacro %}
 
+{% macro spark__json_type_of(json_column, path) -%}
+    {{ behavioral_analytics.spark__variant_json_type("variant_get(try_parse_json(" ~ json_column ~ "), '$." ~ path | join('.') ~ "')") }}
+{%- endmacro %}
+
+{% macro spark__variant_json_type(variant) -%}
+    {#- Spark names a variant's type in SQL terms (schema_of_variant, computed once here): map onto JSON's own. -#}
+    case coalesce(regexp_extract(schema_of_variant({{ variant }}), '^[A-Z]+', 0), '')
+        when 'OBJECT' then 'object'
+        when 'ARRAY' then 'array'
+        when 'STRING' then 'string'
+        when 'BOOLEAN' then 'boolean'
+        when 'VOID' then 'null'
+        when '' then null
+        else 'number'
+    end
+{%- endmacro %}
+
 
 {% macro is_json_object(text_column) %}
     {#- True when the text parses as JSON and is an object. -#}
@@ -82,6 +104,12 @@
     coalesce(json_valid({{ text_column }}) and left(ltrim({{ text_column }}, ' ' || chr(9) || chr(10) || chr(13)), 1) = '{{ '{' }}', false)
 {%- endmacro %}
 
+{% macro spark__is_json_object(text_column) -%}
+    {#- try_parse_json is null for invalid JSON; an object starts with `{`. -#}
+    coalesce(try_parse_json({{ text_column }}) is not null
+        and {{ text_column }} rlike '^[ \t\r\n]*[{]', false)
+{%- endmacro %}
+
 
 {% macro parse_json(text_column) %}
     {#- Text known to be valid JSON, as the engine's JSON type. -#}
@@ -94,6 +122,11 @@
 
 {% macro duckdb__parse_json(text_column) -%}
     cast({{ text_column }} as json)
+{%- endmacro %}
+
+{% macro spark__parse_json(text_column) -%}
+    {#- Spark has no JSON type (a variant cannot be stored in every table format): JSON stays text. -#}
+    {{ text_column }}
 {%- endmacro %}
 
 
@@ -131,6 +164,12 @@
         parses (keys, values), no nested walk; read by json_signature_fields. -#}
     to_json(json_keys({{ json_column }})) || ' '
         || array_to_string(list_transform(json_extract({{ json_column }}, '$.*'), value -> left(value, 1)), '')
+{%- endmacro %}
+
+{% macro spark__json_signature(json_column) -%}
+    {#- Spark: a JSON object of each top-level key's JSON type, as PostgreSQL's (map of variants). -#}
+    to_json(transform_values(from_json({{ json_column }}, 'map<string, variant>'),
+        (signature_key, signature_value) -> {{ behavioral_analytics.spark__variant_json_type('signature_value') }}))
 {%- endmacro %}
 
 
@@ -199,6 +238,16 @@
     ) as keyed
 {%- endmacro %}
 
+{% macro spark__json_signature_fields(relation, signature_column, prefix, carried_columns) -%}
+    {#- Spark has no lateral join on a function: a lateral view explodes the signature's map. -#}
+    select
+        {% for column in carried_columns %}{{ relation }}.{{ column }}, {% endfor %}
+        concat('{{ prefix }}', signature.field_key) as field_path,
+        signature.json_type
+    from {{ relation }}
+    lateral view explode(from_json({{ relation }}.{{ signature_column }}, 'map<string, string>')) signature as field_key, json_type
+{%- endmacro %}
+
 
 {#
     Parse once, read many: `json_parse_paths` reads every path of a JSON
@@ -221,7 +270,8 @@
 {%- endmacro %}
 
 {% macro spark__json_parse_paths(json_column, paths) -%}
-    {{ json_column }}
+    {#- One parse into a variant; each path is read from it. -#}
+    try_parse_json({{ json_column }})
 {%- endmacro %}
 
 
@@ -239,7 +289,7 @@
 {%- endmacro %}
 
 {% macro spark__json_path_text(parsed, paths, path) -%}
-    get_json_object({{ parsed }}, '$.{{ path | join('.') }}')
+    variant_get({{ parsed }}, '$.{{ path | join('.') }}', 'string')
 {%- endmacro %}
 
 
@@ -254,6 +304,11 @@
 
 {% macro duckdb__json_path_value(parsed, paths, path) -%}
     {{ parsed }}[{{ paths.index(path) + 1 }}]
+{%- endmacro %}
+
+{% macro spark__json_path_value(parsed, paths, path) -%}
+    {#- JSON values are text on Spark (spark__parse_json). -#}
+    to_json(variant_get({{ parsed }}, '$.{{ path | join('.') }}'))
 {%- endmacro %}
 
 
@@ -281,6 +336,10 @@
     end
 {%- endmacro %}
 
+{% macro spark__json_path_type(parsed, paths, path) -%}
+    {{ behavioral_analytics.spark__variant_json_type("variant_get(" ~ parsed ~ ", '$." ~ path | join('.') ~ "')") }}
+{%- endmacro %}
+
 
 {% macro json_object_value(json_value) %}
     {#- A JSON value that is an object, or a JSON string holding one (as
@@ -303,6 +362,17 @@
         when 'VARCHAR' then
             case when {{ behavioral_analytics.is_json_object("json_extract_string(" ~ json_value ~ ", '$')") }}
                 then cast(json_extract_string({{ json_value }}, '$') as json)
+            end
+    end
+{%- endmacro %}
+
+{% macro spark__json_object_value(json_value) -%}
+    {#- JSON values are text on Spark: an object as it is, a string holding one unwrapped. -#}
+    case {{ behavioral_analytics.spark__variant_json_type('try_parse_json(' ~ json_value ~ ')') }}
+        when 'object' then {{ json_value }}
+        when 'string' then
+            case when {{ behavioral_analytics.is_json_object("variant_get(try_parse_json(" ~ json_value ~ "), '$', 'string')") }}
+                then variant_get(try_parse_json({{ json_value }}), '$', 'string')
             end
     end
 {%- endmacro %}

@@ -2,7 +2,8 @@
     variable BEHAVIOR_PII_SALT and never appears in compiled SQL (DuckDB: the
     project's dbt-duckdb plugin puts it in the session variable
     behavior_pii_salt; PostgreSQL: the setting behavior.pii_salt, set by the
-    profile's connection options). -#}
+    profile's connection options; Spark: the session setting
+    spark.behavior.pii_salt, set by the profile's server_side_parameters). -#}
 
 {% macro require_pii_salt() -%}
     {#- Fail a command that runs SQL, naming the model, when the salt is
@@ -36,6 +37,21 @@
 {% macro duckdb__pii_salt_is_set() %}
     {#- DuckDB: the plugin read the environment or the secrets file. -#}
     {{ return(run_query("select getvariable('behavior_pii_salt') is not null").columns[0].values()[0]) }}
+{% endmacro %}
+
+{% macro spark__pii_salt_is_set() %}
+    {#- Spark: the session setting spark.behavior.pii_salt, substituted as the hash
+        reads it. Spark substitutes '*********(redacted)' for a value its
+        spark.redaction.regex matches: refused, or every IP would share one hash. -#}
+    {%- set salt_text = run_query("select '${spark.behavior.pii_salt}'").columns[0].values()[0] -%}
+    {%- if '(redacted)' in salt_text -%}
+        {{ exceptions.raise_compiler_error(
+            "BEHAVIOR_PII_SALT reaches Spark redacted (it matches spark.redaction.regex, e.g. it "
+            ~ "contains 'secret' or 'token'): pick another salt or narrow spark.redaction.regex "
+            ~ "in the profile's server_side_parameters."
+        ) }}
+    {%- endif -%}
+    {{ return(salt_text | trim != '' and '${' not in salt_text) }}
 {% endmacro %}
 
 {% macro postgres__pii_salt_is_set() %}
@@ -111,7 +127,8 @@
 {%- endmacro %}
 
 {% macro spark__salted_hash(expression) -%}
-    sha2(concat('${behavior.pii_salt}', '|', {{ expression }}), 256)
+    {#- Spark substitutes the session setting (profiles.yml) into the query: not in the compiled SQL. -#}
+    sha2(concat('${spark.behavior.pii_salt}', '|', {{ expression }}), 256)
 {%- endmacro %}
 
 
@@ -155,6 +172,16 @@
         {{ json_column }}
     {%- else -%}
         ({{ json_column }}::jsonb - array[{% for key in keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor %}])
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__json_without_keys(json_column, keys) -%}
+    {#- Spark: the object as a map of variants, filtered, written back as JSON text. -#}
+    {%- if keys | length == 0 -%}
+        {{ json_column }}
+    {%- else -%}
+        to_json(map_filter(from_json({{ json_column }}, 'map<string, variant>'),
+            (property_key, property_value) -> not {{ behavioral_analytics.in_list('property_key', keys) }}))
     {%- endif -%}
 {%- endmacro %}
 

@@ -49,3 +49,18 @@
     {#- The person of an account: a deterministic hash of its user_id. -#}
     {{ dbt.hash(dbt.concat(["'user|'", user_id])) }}
 {%- endmacro %}
+
+
+{% macro sorted_listagg(expression, delimiter) %}
+    {#- The group's values joined by the delimiter (a SQL literal), in ascending order. -#}
+    {{ return(adapter.dispatch('sorted_listagg', 'behavioral_analytics')(expression, delimiter)) }}
+{% endmacro %}
+
+{% macro default__sorted_listagg(expression, delimiter) -%}
+    {{ dbt.listagg(expression, delimiter, 'order by ' ~ expression) }}
+{%- endmacro %}
+
+{% macro spark__sorted_listagg(expression, delimiter) -%}
+    {#- dbt.listagg ignores the order on Spark: sort the collected list instead. -#}
+    array_join(array_sort(collect_list({{ expression }})), {{ delimiter }})
+{%- endmacro %}

@@ -20,7 +20,9 @@
 {%- endmacro %}
 
 {% macro spark__try_parse_timestamp(text_column) -%}
-    try_to_timestamp({{ text_column }})
+    {#- Spark's try_to_timestamp also reads 'yesterday' and 'now': ISO-8601 text only, as on DuckDB. -#}
+    case when {{ text_column }} rlike '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$'
+        then try_to_timestamp({{ text_column }}) end
 {%- endmacro %}
 
 
@@ -37,6 +39,17 @@
             (case when substring({{ text_column }} from '([+-])[0-9]{2}:?[0-9]{2}$') = '-' then -1 else 1 end)
             * (cast(substring({{ text_column }} from '([0-9]{2}):?[0-9]{2}$') as integer) * 60
                 + cast(right({{ text_column }}, 2) as integer))
+    end
+{%- endmacro %}
+
+{% macro spark__utc_offset_minutes(text_column) -%}
+    {#- Spark has no `~` nor `substring from`: rlike and regexp_extract. -#}
+    case
+        when {{ text_column }} rlike '[zZ]$' then 0
+        when {{ text_column }} rlike '[T ][0-9:.]+[+-][0-9]{2}:?[0-9]{2}$' then
+            (case when regexp_extract({{ text_column }}, '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' then -1 else 1 end)
+            * (cast(regexp_extract({{ text_column }}, '([0-9]{2}):?[0-9]{2}$', 1) as int) * 60
+                + cast(right({{ text_column }}, 2) as int))
     end
 {%- endmacro %}
 
@@ -133,4 +146,19 @@
         select coalesce(max(already.{{ adapter.quote('_loaded_at') }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
         from {{ this_relation }} as already
     )
+{%- endmacro %}
+
+
+{% macro timestamp_text(timestamp_column) %}
+    {#- An instant as text in UTC, as DuckDB and PostgreSQL (session in UTC) write it: 2026-01-05 10:00:00.123+00. -#}
+    {{ return(adapter.dispatch('timestamp_text', 'behavioral_analytics')(timestamp_column)) }}
+{% endmacro %}
+
+{% macro default__timestamp_text(timestamp_column) -%}
+    cast({{ timestamp_column }} as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{% macro spark__timestamp_text(timestamp_column) -%}
+    {#- Spark's timestamp text has no offset (the session's zone, UTC here): add it. -#}
+    concat(cast({{ timestamp_column }} as string), '+00')
 {%- endmacro %}

@@ -22,8 +22,23 @@
         `<behavior__raw_schema>.event_lines`, `loaded_files` and
         `unreadable_files`; this hook only makes `event_lines_pending`, a view
         of the lines of the files this run loads (the same rule as on DuckDB). -#}
+    {{ return(behavioral_analytics.loaded_raw_relations_statements() | join(';\n')) }}
+{% endmacro %}
+
+
+{% macro spark__create_raw_event_relations() %}
+    {#- Spark runs one statement per query: each statement of the default, in turn. -#}
+    {%- for statement in behavioral_analytics.loaded_raw_relations_statements() -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ return('select 1') }}
+{% endmacro %}
+
+
+{% macro loaded_raw_relations_statements() %}
+    {#- The statements of default__create_raw_event_relations, as a list. -#}
     {%- if not execute -%}
-        {{ return('select 1') }}
+        {{ return(['select 1']) }}
     {%- endif -%}
     {%- set schema = var('behavior__raw_schema') -%}
     {%- set lines = adapter.get_relation(database=target.database, schema=schema, identifier='event_lines') -%}
@@ -36,27 +51,31 @@
             ~ " '{behavior__allow_no_event_files: true}' to build empty tables on purpose."
         ) }}
     {%- endif -%}
+    {%- set statements = [] -%}
     {%- if lines is none -%}
         {#- an empty build on purpose: the tables `behavior load` would create -#}
-        create schema if not exists {{ schema }};
-        create table if not exists {{ schema }}.event_lines (
-            file_path {{ dbt.type_string() }}, file_name {{ dbt.type_string() }},
-            file_format {{ dbt.type_string() }}, received_date date,
-            line_number {{ dbt.type_bigint() }}, raw_line {{ dbt.type_string() }},
-            encoding_error {{ dbt.type_string() }}
-        );
-        create table if not exists {{ schema }}.loaded_files (
-            file_name {{ dbt.type_string() }} primary key, file_path {{ dbt.type_string() }},
-            received_date date, size_bytes {{ dbt.type_bigint() }}, sha256 {{ dbt.type_string() }},
-            line_count {{ dbt.type_bigint() }}, loaded_at {{ behavioral_analytics.type_timestamp_tz() }}
-        );
-        create table if not exists {{ schema }}.unreadable_files (
-            file_path {{ dbt.type_string() }}, file_name {{ dbt.type_string() }},
-            file_format {{ dbt.type_string() }}, received_date date,
-            file_size_bytes {{ dbt.type_bigint() }}, file_error {{ dbt.type_string() }}
-        );
-    {%- endif %}
-    {%- set pending = behavioral_analytics.default__pending_raw_files(schema) if lines is not none else none %}
+        {%- do statements.append("create schema if not exists " ~ schema) -%}
+        {%- do statements.append(
+            "create table if not exists " ~ schema ~ ".event_lines ("
+            ~ "file_path " ~ dbt.type_string() ~ ", file_name " ~ dbt.type_string()
+            ~ ", file_format " ~ dbt.type_string() ~ ", received_date date"
+            ~ ", line_number " ~ dbt.type_bigint() ~ ", raw_line " ~ dbt.type_string()
+            ~ ", encoding_error " ~ dbt.type_string() ~ ")") -%}
+        {%- do statements.append(
+            "create table if not exists " ~ schema ~ ".loaded_files ("
+            ~ "file_name " ~ dbt.type_string() ~ behavioral_analytics.primary_key_clause()
+            ~ ", file_path " ~ dbt.type_string() ~ ", received_date date"
+            ~ ", size_bytes " ~ dbt.type_bigint() ~ ", sha256 " ~ dbt.type_string()
+            ~ ", line_count " ~ dbt.type_bigint()
+            ~ ", loaded_at " ~ behavioral_analytics.type_timestamp_tz() ~ ")") -%}
+        {%- do statements.append(
+            "create table if not exists " ~ schema ~ ".unreadable_files ("
+            ~ "file_path " ~ dbt.type_string() ~ ", file_name " ~ dbt.type_string()
+            ~ ", file_format " ~ dbt.type_string() ~ ", received_date date"
+            ~ ", file_size_bytes " ~ dbt.type_bigint() ~ ", file_error " ~ dbt.type_string() ~ ")") -%}
+    {%- endif -%}
+    {%- set pending = behavioral_analytics.default__pending_raw_files(schema) if lines is not none else none -%}
+    {%- set view -%}
     create or replace view {{ schema }}.event_lines_pending as
     select * from {{ schema }}.event_lines
     {%- if pending is not none %}
@@ -64,6 +83,23 @@
         {%- for name in pending %}'{{ name | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor -%}
     ){% endif %}
     {%- endif %}
+    {%- endset -%}
+    {%- do statements.append(view) -%}
+    {{ return(statements) }}
+{% endmacro %}
+
+
+{% macro primary_key_clause() %}
+    {{ return(adapter.dispatch('primary_key_clause', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__primary_key_clause() %}
+    {{ return(' primary key') }}
+{% endmacro %}
+
+{% macro spark__primary_key_clause() %}
+    {#- Spark's Parquet tables have no primary keys (the loader keeps file names unique). -#}
+    {{ return('') }}
 {% endmacro %}
 
 
@@ -71,7 +107,7 @@
     {#- The loaded files (names) this run stages, or none for every file: the
         rule of duckdb__pending_raw_files over `<schema>.loaded_files`. -#}
     {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
-    {%- if flags.FULL_REFRESH or node is none -%}
+    {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set staged = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}

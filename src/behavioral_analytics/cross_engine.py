@@ -11,7 +11,8 @@ value is first made canonical:
   number within ``FLOAT_RTOL`` relative (``FLOAT_ATOL`` absolute near 0):
   engines evaluate ``exp``, ``ln``, ``stddev`` and sums in their own order;
 - JSON (objects, lists, and text holding one): parsed and written with
-  sorted keys (jsonb reorders keys and spaces);
+  sorted keys (jsonb reorders keys and spaces), numbers by value (6.0 is 6:
+  Spark writes JSON through its variant type, which drops the ``.0``);
 - everything else (ids, names): text, exactly.
 
 Rows are compared as sorted lists of complete rows; ``_loaded_at`` (when a
@@ -62,10 +63,16 @@ def canonical(value):
     text = str(value)
     if text[:1] in "{[":
         try:
-            return json.dumps(json.loads(text), sort_keys=True)
+            return json.dumps(json.loads(text, parse_float=_json_number), sort_keys=True)
         except ValueError:
             return text
     return text
+
+
+def _json_number(text: str) -> int | float:
+    """A JSON number by value: 6.0 as 6 (Spark's variant writes 6.0 back as 6)."""
+    number = float(text)
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
 
 
 def _sort_key(row: tuple) -> tuple:

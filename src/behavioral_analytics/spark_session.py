@@ -28,7 +28,7 @@ def warehouse_dir() -> Path:
 def settings() -> dict[str, str]:
     """The session's configuration (profiles.yml's server_side_parameters)."""
     folder = warehouse_dir()
-    return {
+    settings = {
         "spark.sql.warehouse.dir": f"{folder}/tables",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder}/metastore_db;create=true"
@@ -47,9 +47,16 @@ def settings() -> dict[str, str]:
         "spark.sql.parser.escapedStringLiterals": "true",
         # JSON with a key twice is valid on DuckDB (the last one wins)
         "spark.sql.variant.allowDuplicateKeys": "true",
+        # Spark's default minus `secret` (profiles.yml says why)
+        "spark.redaction.regex": "(?i)password|token|access[.]?key",
         # dbt-spark sets it too: casts that fail give null
         "spark.sql.ansi.enabled": "false",
     }
+    # the profile's too: a dbt run in this process takes this session as it is
+    salt = os.environ.get("BEHAVIOR_PII_SALT", "").strip()
+    if salt:
+        settings["spark.behavior.pii_salt"] = salt
+    return settings
 
 
 def session():

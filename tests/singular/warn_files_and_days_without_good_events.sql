@@ -12,7 +12,7 @@
 {%- set built = load_relation(ref('fct_raw_file_reconciliation')) if execute else none %}
 {%- if built is not none %}
     {%- set found = run_query(
-        "select 'file ' || file_name || ': all ' || cast(lines_read as varchar)"
+        "select 'file ' || file_name || ': all ' || cast(lines_read as " ~ dbt.type_string() ~ ")"
         ~ " || ' lines are bad (see stg_tracker__events_quarantine)'"
         ~ " from " ~ built
         ~ " where status = 'loaded' and lines_read > 0 and lines_quarantined = lines_read"

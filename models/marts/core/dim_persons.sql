@@ -56,7 +56,7 @@ platforms as (
 
     select
         person_platforms.person_id,
-        {{ dbt.listagg('person_platforms.platform', "'|'", 'order by person_platforms.platform') }} as platforms
+        {{ behavioral_analytics.sorted_listagg('person_platforms.platform', "'|'") }} as platforms
     from person_platforms
     group by 1
 

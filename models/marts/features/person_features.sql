@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=behavioral_analytics.incremental_strategy_by_key(),
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
         contract={'enforced': true}
@@ -139,7 +139,7 @@ session_totals as (
         person_sessions.person_id,
         avg(person_sessions.duration_seconds) as mean_session_seconds,
         {{ behavioral_analytics.median('person_sessions.duration_seconds') }} as median_session_seconds,
-        avg(case when person_sessions.event_count = 1 then 1.0 else 0.0 end) as bounce_rate
+        avg(case when person_sessions.event_count = 1 then 1 else 0 end) as bounce_rate
     from person_sessions
     group by person_sessions.as_of_date, person_sessions.person_id
 
@@ -172,8 +172,8 @@ backtracks as (
         avg(
             case
                 when page_views.page = page_views.page_two_back and page_views.page <> page_views.previous_page
-                    then 1.0
-                else 0.0
+                    then 1
+                else 0
             end
         ) as backtrack_rate
     from page_views

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=behavioral_analytics.incremental_strategy_by_key(),
     unique_key=['file_name', 'line_number'],
     on_schema_change='fail',
 ) }}
@@ -235,7 +235,7 @@ explained as (
             when
                 'future_timestamp'
                 then 'event_at '
-                    || cast(validated.event_at as {{ dbt.type_string() }})
+                    || {{ behavioral_analytics.timestamp_text('validated.event_at') }}
                     || ' is more than {{ var("behavior__future_tolerance_hours") }} h after received_at '
                     || validated.received_at_text
             when

@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=behavioral_analytics.incremental_strategy_by_key(),
     unique_key='file_name',
     on_schema_change='fail',
 ) }}
