@@ -59,7 +59,7 @@ def canonical(value):
     if isinstance(value, timedelta):
         return ("interval", value // timedelta(milliseconds=1))
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, sort_keys=True, default=str)
+        return json.dumps(_json_numbers(value), sort_keys=True, default=str)
     text = str(value)
     if text[:1] in "{[":
         try:
@@ -73,6 +73,17 @@ def _json_number(text: str) -> int | float:
     """A JSON number by value: 6.0 as 6 (Spark's variant writes 6.0 back as 6)."""
     number = float(text)
     return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _json_numbers(value):
+    """Parsed JSON (a jsonb from psycopg2) with its numbers by value, as ``_json_number``."""
+    if isinstance(value, dict):
+        return {key: _json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_numbers(item) for item in value]
+    if isinstance(value, float) and not isinstance(value, bool):
+        return _json_number(repr(value))
+    return value
 
 
 def _sort_key(row: tuple) -> tuple:
