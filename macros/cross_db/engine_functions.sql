@@ -16,10 +16,13 @@
         raises, so these catch it. `try_timestamptz` takes only ISO-8601 text
         (a date, a time, an optional Z or offset), as DuckDB does: PostgreSQL
         alone would read 'yesterday' or 'now'; a text without offset is UTC
-        whatever the session's time zone. -#}
+        whatever the session's time zone. Both are `parallel unsafe`: an
+        exception block is a subtransaction, which PostgreSQL refuses in a
+        parallel query ("cannot start subtransactions during a parallel
+        operation", seen from about 60,000 raw lines). -#}
     create schema if not exists behavior_functions;
     create or replace function behavior_functions.try_jsonb(value text) returns jsonb
-    language plpgsql immutable parallel safe as $function$
+    language plpgsql immutable parallel unsafe as $function$
     begin
         return value::jsonb;
     exception when others then
@@ -27,7 +30,7 @@
     end
     $function$;
     create or replace function behavior_functions.try_timestamptz(value text) returns timestamptz
-    language plpgsql stable parallel safe set timezone = 'UTC' as $function$
+    language plpgsql stable parallel unsafe set timezone = 'UTC' as $function$
     begin
         if value !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$' then
             return null;
@@ -45,7 +48,7 @@
         (dbt_project.yml disables them there by target type). -#}
     {%- if execute and target.type in ['postgres', 'spark'] -%}
         {%- set why = 'runs them on Databricks only (a local session or Thrift server cannot)' if target.type == 'spark' else 'cannot run Python models' -%}
-        {%- do log("behavioral_analytics: the dbt Python models (python_models/: segments, churn) are disabled on the " ~ target.type ~ " target: dbt-" ~ target.type ~ " " ~ why ~ ". Build them on DuckDB (or Snowflake, BigQuery, Databricks).", info=true) -%}
+        {%- do log("behavioral_analytics: the dbt Python models (python_models/: segments, churn) are disabled on the " ~ target.type ~ " target: dbt-" ~ target.type ~ " " ~ why ~ ". After the build, `behavior score --target " ~ target.type ~ "` runs them on this warehouse (or build them on DuckDB, Snowflake, BigQuery, Databricks).", info=true) -%}
     {%- endif -%}
     select 1
 {% endmacro %}

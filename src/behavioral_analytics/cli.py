@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -455,8 +456,33 @@ def validate(warehouse, suites, no_docs, target) -> None:
     show_default="data/sample/truth in the project",
     help="The truth folder the generator wrote beside the events.",
 )
-def score(warehouse, truth_dir) -> None:
-    """Score stitching, bots, segments and churn scores against the generator's truth."""
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "postgres", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="postgres, spark: run the Python models (segments, churn) on that warehouse first.",
+)
+@click.option(
+    "--vars",
+    "dbt_vars",
+    default=None,
+    help="dbt vars (YAML or JSON) for the Python models' settings on --target postgres|spark.",
+)
+def score(warehouse, truth_dir, target, dbt_vars) -> None:
+    """Score stitching, bots, segments and churn scores against the generator's truth.
+
+    On --target postgres or spark, where dbt cannot run Python models, this runs
+    them instead: the same model files, with the config and refs dbt's parse of the
+    project gives for that target, on the tables `dbt build --target ...` left there,
+    and writes their tables back (incremental by their unique key, as dbt would).
+    The connection: BEHAVIOR_PG_* (postgres); the local session on
+    BEHAVIOR_SPARK_WAREHOUSE, run with .venv-spark/bin/behavior (spark). The
+    comparison with the truth then needs the DuckDB warehouse: it is skipped there.
+    """
+    if target != "duckdb":
+        _score_on(target, dbt_vars)
+        return
     from behavioral_analytics.model_truth import model_scores
     from behavioral_analytics.scoring import score as score_warehouse
     from behavioral_analytics.truth_match import TruthMismatch, check_truth_matches
@@ -513,6 +539,33 @@ def score(warehouse, truth_dir) -> None:
             )
     if not (segments or churn):
         table.add_row("(no person_segments or person_churn_scores rows)", "", "", "", "")
+    console.print(table)
+
+
+def _score_on(target: str, dbt_vars: str | None) -> None:
+    """`behavior score --target postgres|spark`: the Python models on that warehouse."""
+    from behavioral_analytics.warehouse_models import engines, plan, runner
+
+    started = time.perf_counter()
+    try:
+        models = plan.plan(plan.parse_manifest(target, dbt_vars, project.dbt_environment()))
+        warehouse = engines.connect(target)
+    except (plan.PlanError, engines.EngineError) as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        with console.status("Python models") as status:
+            written = runner.run(models, warehouse, progress=status.update)
+    except runner.MissingInput as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        warehouse.close()
+    table = Table(title=f"Python models run on {target} ({time.perf_counter() - started:.1f} s)")
+    for column in ("model", "table", "rows", "rows this run"):
+        table.add_column(column)
+    for result in written:
+        table.add_row(
+            result.model, str(result.relation), f"{result.rows:,}", f"{result.new_rows:,}"
+        )
     console.print(table)
 
 

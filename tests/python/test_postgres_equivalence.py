@@ -47,6 +47,9 @@ ENGINE_OWN = {"main_staging.stg_tracker__event_shapes": None}
 ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature"}
 # the two engines read the same files from two folders
 IGNORED_COLUMNS = ENGINE_OWN_COLUMNS | {"file_path"}
+# a one-day churn horizon: five days of events train and validate a churn model
+# (T - H and T - 2H are in them), so the Python models' run compares real scores
+VARS = ["--vars", json.dumps({"behavior__churn_horizon_days": 1})]
 # person_features keeps every build's as-of snapshot: PostgreSQL, built twice, has
 # one more; the snapshots DuckDB has must be equal
 SNAPSHOTS = {"main_marts.person_features": "as_of_date"}
@@ -104,7 +107,7 @@ def built(server, tmp_path_factory):
         subprocess.run([BEHAVIOR, "load", "--target", "postgres", "--quiet"], env=env, check=True)
         loaded = time.perf_counter()
         _, output = run_dbt(
-            ["build", "--target", "postgres", *tests],
+            ["build", "--target", "postgres", *VARS, *tests],
             delivered,
             root / "pg" / "x",
             env_overrides=_pg_env(server),
@@ -113,7 +116,7 @@ def built(server, tmp_path_factory):
     assert "incremental load of" in output  # the second build took only the new files
     started = time.perf_counter()
     warehouse = root / "duckdb" / "warehouse.duckdb"
-    run_dbt(["build", "--target", "duckdb", *WITHOUT_TESTS], events, warehouse)
+    run_dbt(["build", "--target", "duckdb", *VARS, *WITHOUT_TESTS], events, warehouse)
     duckdb_seconds = time.perf_counter() - started
     print(
         "\nPostgreSQL: "
@@ -351,6 +354,54 @@ def test_great_expectations_suites_pass_on_postgres_through_the_sql_route(built)
     assert all(name.startswith("models_") for name in missing)  # the Python models' tables
     retention = next(result for result in results if result.suite == "marts_retention")
     assert retention.rows > 0 and retention.evaluated >= 10
+
+
+@needs_postgres
+def test_python_models_run_on_postgres_by_behavior_score_equal_duckdb(built, server):
+    """`behavior score --target postgres` runs dbt's Python model files on PostgreSQL's
+    tables and writes theirs there: every one equals dbt-duckdb's own run of them, and
+    their Great Expectations suites pass there."""
+    from behavioral_analytics.postgres_env import sqlalchemy_url
+    from behavioral_analytics.quality.gx_suites import suites_dir, validate_postgres
+
+    run_dbt(
+        ["run", "--target", "duckdb", *VARS, "--select", "tag:python_models"],
+        built.parents[1] / "sample" / "events",
+        built,
+        python_models=True,
+    )
+    env = {**os.environ, **server.environment()}
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [BEHAVIOR, "score", "--target", "postgres", "--vars", VARS[1]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    print(f"\nbehavior score --target postgres: {time.perf_counter() - started:.1f} s")
+    python_models = sorted(_python_model_names())
+    differences = []
+    with (
+        duckdb.connect(str(built), read_only=True) as duck,
+        closing(connect_from_env()) as postgres,
+    ):
+        pg_cursor, duck_cursor = postgres.cursor(), duck.cursor()
+        pg_cursor.execute("set time zone 'UTC'")
+        for name in python_models:
+            relation = f"main_marts.{name}"
+            expected = _rows(duck_cursor, relation, set())
+            differences += compare_relation(relation, expected, _rows(pg_cursor, relation, set()))
+        duck_cursor.execute("select count(*) from main_marts.person_churn_scores")
+        assert duck_cursor.fetchone()[0] > 0  # a model was trained and scored
+        duck_cursor.execute("select count(*) from main_marts.person_segments")
+        assert duck_cursor.fetchone()[0] > 50
+    assert not differences, "\n".join(str(difference) for difference in differences)
+    suites = sorted(path.stem for path in suites_dir().glob("models_*.json"))
+    results, missing = validate_postgres(sqlalchemy_url(), suites, build_docs=False)
+    assert not missing and len(results) == len(suites) >= 10
+    assert not [failure.describe() for result in results for failure in result.failures]
 
 
 def test_cross_engine_comparison_finds_what_differs():
