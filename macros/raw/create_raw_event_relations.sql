@@ -104,8 +104,22 @@
 
 
 {% macro default__pending_raw_files(schema) %}
-    {#- The loaded files (names) this run stages, or none for every file: the
-        rule of duckdb__pending_raw_files over `<schema>.loaded_files`. -#}
+    {#- The loaded files (names) this run stages, or none for every file. -#}
+    {%- set candidates -%}
+        select file_name, received_date, file_name as pending from {{ schema }}.loaded_files
+    {%- endset -%}
+    {{ return(behavioral_analytics.pending_raw_files_among(candidates)) }}
+{% endmacro %}
+
+
+{% macro pending_raw_files_among(candidates) %}
+    {#- The rule every engine stages by: of `candidates` (a query of
+        file_name, received_date and `pending`, the value returned), the
+        files staging has not taken in whose received date is within
+        behavior__incremental_lookback_days of the latest staged one (or
+        unknown); none (every file) on a first build, a --full-refresh or a
+        target that rebuilds staging whole. Logs the count, and warns of the
+        files left out by the lookback. -#}
     {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
     {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
         {{ return(none) }}
@@ -117,6 +131,9 @@
     {%- set lookback = var('behavior__incremental_lookback_days') | int -%}
     {%- set query -%}
         with
+        candidates as (
+            {{ candidates }}
+        ),
         staged_files as (
             select distinct file_name from {{ staged }}
         ),
@@ -127,15 +144,15 @@
             where received_date <= current_date
         )
         select
-            loaded_files.file_name,
-            loaded_files.received_date is null
+            candidates.pending,
+            candidates.received_date is null
             or high_water_mark.received_date is null
-            or loaded_files.received_date
+            or candidates.received_date
             >= {{ dbt.dateadd('day', -lookback, 'high_water_mark.received_date') }} as is_within_lookback
-        from {{ schema }}.loaded_files as loaded_files
+        from candidates
         cross join high_water_mark
-        where loaded_files.file_name not in (select staged_files.file_name from staged_files)
-        order by loaded_files.file_name
+        where candidates.file_name not in (select staged_files.file_name from staged_files)
+        order by candidates.pending
     {%- endset -%}
     {%- set pending = [] -%}
     {%- set skipped = [] -%}
@@ -260,60 +277,16 @@
 
 
 {% macro duckdb__pending_raw_files(root) %}
-    {#- The files (paths) this run loads, or none for every file. -#}
-    {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
-    {%- if flags.FULL_REFRESH or node is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set loaded = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
-    {%- if loaded is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set lookback = var('behavior__incremental_lookback_days') | int -%}
-    {%- set query -%}
-        with
-        loaded_files as (
-            select distinct file_name from {{ loaded }}
-        ),
-        -- received dates after today (a broken clock) do not move the mark
-        high_water_mark as (
-            select max(received_date) as received_date
-            from {{ loaded }}
-            where received_date <= current_date
-        ),
-        on_disk as (
-            select
-                file as file_path,
-                substr(file, {{ root | length + 2 }}) as file_name,
-                try_cast(regexp_extract(file, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date
-            from glob('{{ root }}/**')
-            where {{ behavioral_analytics.duckdb__raw_file_filter('file') }}
-        )
+    {#- The files (paths) under root this run loads, or none for every file. -#}
+    {%- set candidates -%}
         select
-            on_disk.file_path,
-            on_disk.received_date is null
-            or high_water_mark.received_date is null
-            or on_disk.received_date >= high_water_mark.received_date - {{ lookback }} as is_within_lookback
-        from on_disk
-        cross join high_water_mark
-        where on_disk.file_name not in (select loaded_files.file_name from loaded_files)
-        order by on_disk.file_path
+            file as pending,
+            substr(file, {{ root | length + 2 }}) as file_name,
+            try_cast(regexp_extract(file, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date
+        from glob('{{ root }}/**')
+        where {{ behavioral_analytics.duckdb__raw_file_filter('file') }}
     {%- endset -%}
-    {%- set rows = run_query(query).rows -%}
-    {%- set pending = [] -%}
-    {%- set skipped = [] -%}
-    {%- for row in rows -%}
-        {%- if row[1] -%}
-            {%- do pending.append(row[0]) -%}
-        {%- else -%}
-            {%- do skipped.append(row[0]) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if skipped | length > 0 -%}
-        {%- do log("behavioral_analytics: WARNING " ~ skipped | length ~ " unloaded file(s) are older than behavior__incremental_lookback_days (" ~ lookback ~ ") before the latest loaded received date and are not loaded; run with --full-refresh (or a larger lookback) to take them in: " ~ skipped[:20] | join(', '), info=true) -%}
-    {%- endif -%}
-    {%- do log("behavioral_analytics: incremental load of " ~ pending | length ~ " new file(s)", info=true) -%}
-    {{ return(pending) }}
+    {{ return(behavioral_analytics.pending_raw_files_among(candidates)) }}
 {% endmacro %}
 
 

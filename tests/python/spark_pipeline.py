@@ -3,10 +3,11 @@
 Run with .venv-spark's Python: ``python spark_pipeline.py OUT DBT_ARG...``.
 ``behavior load --target spark``'s loader writes the raw tables, dbt (its
 programmatic runner) builds with the session the loader started (dbt-spark's
-``method: session`` takes the active one), then ``spark_export`` writes
-every table and view of the layers to OUT; then the load runs again (it
-must add nothing). Prints one JSON line: files and lines of both loads, the
-seconds of each step.
+``method: session`` takes the active one), then the Python models run as
+``behavior score --target spark`` runs them (``warehouse_models``, the same
+session), then ``spark_export`` writes every table and view of the layers to
+OUT; then the load runs again (it must add nothing). Prints one JSON line:
+files and lines of both loads, the seconds of each step.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(out: str, dbt_args: list[str]) -> int:
     from behavioral_analytics import spark_export, spark_session
     from behavioral_analytics.load.loader import load
     from behavioral_analytics.load.spark import SparkWriter
+    from behavioral_analytics.warehouse_models import engines, plan, runner
 
     def load_events():
         writer = SparkWriter(spark_session.session())
@@ -43,6 +45,10 @@ def main(out: str, dbt_args: list[str]) -> int:
     if not outcome.success:
         print(f"dbt {' '.join(dbt_args)} failed: {outcome.exception}", file=sys.stderr)
         return 1
+    dbt_vars = dbt_args[dbt_args.index("--vars") + 1] if "--vars" in dbt_args else None
+    models = plan.plan(plan.parse_manifest("spark", dbt_vars))
+    written = runner.run(models, engines.SparkIO(spark_session.session()))
+    modelled = time.perf_counter()
     with open(out, "wb") as handle:
         layers = ["main_staging", "main_intermediate", "main_marts"]
         pickle.dump(spark_export.export(layers), handle)
@@ -57,7 +63,9 @@ def main(out: str, dbt_args: list[str]) -> int:
         "rerun_skipped": rerun.files_skipped,
         "load_seconds": round(loaded - started, 1),
         "build_seconds": round(built - loaded, 1),
-        "export_seconds": round(exported - built, 1),
+        "python_models": {result.model: result.rows for result in written},
+        "python_models_seconds": round(modelled - built, 1),
+        "export_seconds": round(exported - modelled, 1),
     }
     print(json.dumps(summary))
     return 0

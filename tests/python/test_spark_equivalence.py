@@ -4,9 +4,10 @@ A local Spark session (dbt-spark ``method: session``, pyspark in .venv-spark,
 made by scripts/bootstrap.sh; Java 17): a small generated data set (30
 persons, 7 days) loaded by ``behavior load``'s loader with the Spark writer
 and built with ``dbt build --target spark`` without tests (seeds and every
-SQL model; the Python models are disabled there), the same files built on
-DuckDB, then every SQL table and view of staging, intermediate and marts
-compared row for row
+SQL model; dbt's Python models are disabled there and run as ``behavior
+score --target spark`` runs them), the same files built on DuckDB (with
+dbt-duckdb's own run of the Python models), then every table and view of
+staging, intermediate and marts compared row for row
 (``cross_engine``: timestamps to the millisecond, floats within a relative
 1e-9, ids and text exactly). The Spark side runs in one .venv-spark process
 (``spark_pipeline.py``: one JVM start) that also exports Spark's tables for
@@ -47,6 +48,8 @@ ENGINE_OWN = {"main_staging.stg_tracker__event_shapes"}
 ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature"}
 # seeds and models: the tests take minutes on Spark (module docstring)
 NO_TESTS = ["--exclude", "resource_type:test", "resource_type:unit_test"]
+# a one-day churn horizon: a week of events trains and validates a churn model
+VARS = ["--vars", json.dumps({"behavior__churn_horizon_days": 1})]
 
 if os.environ.get("BEHAVIOR_SPARK_TESTS") != "1":
     pytest.skip(
@@ -100,19 +103,23 @@ def built(tmp_path_factory):
     # load, dbt build, export and the load again in one process: one JVM start
     output = _run(
         [str(SPARK_BIN / "python"), str(Path(__file__).with_name("spark_pipeline.py"))]
-        + [str(exported), "build", "--target", "spark", *NO_TESTS],
+        + [str(exported), "build", "--target", "spark", *VARS, *NO_TESTS],
         env,
     )
     spark_seconds = time.perf_counter() - started
     summary = json.loads(output.strip().splitlines()[-1])
+    summary["spark_warehouse"] = str(root / "spark")
     started = time.perf_counter()
     warehouse = root / "duckdb" / "warehouse.duckdb"
-    run_dbt(["build", "--target", "duckdb", *NO_TESTS], events, warehouse)
+    run_dbt(
+        ["build", "--target", "duckdb", *VARS, *NO_TESTS], events, warehouse, python_models=True
+    )
     duckdb_seconds = time.perf_counter() - started
     print(
         f"\nSpark: {spark_seconds:.1f} s in all (load {summary['load_seconds']} s, dbt build"
-        f" {summary['build_seconds']} s, export {summary['export_seconds']} s);"
-        f" DuckDB: dbt build {duckdb_seconds:.1f} s (seeds and models)"
+        f" {summary['build_seconds']} s, Python models {summary['python_models_seconds']} s,"
+        f" export {summary['export_seconds']} s); DuckDB: dbt build {duckdb_seconds:.1f} s"
+        " (seeds and models)"
     )
     with open(exported, "rb") as handle:
         spark_tables = pickle.load(handle)
@@ -140,16 +147,13 @@ def _python_model_names() -> set[str]:
     return {path.stem for path in folder.rglob("*.py")}
 
 
-def test_every_sql_table_and_view_equal_on_spark_and_duckdb(built):
-    warehouse, spark_tables, _ = built
-    python_models = _python_model_names()
+def test_every_table_and_view_equal_on_spark_and_duckdb(built):
+    warehouse, spark_tables, summary = built
+    assert set(summary["python_models"]) == _python_model_names()
+    assert summary["python_models"]["person_churn_scores"] > 0  # a churn model trained
     with duckdb.connect(str(warehouse), read_only=True) as duck:
         cursor = duck.cursor()
-        on_duckdb = [
-            name
-            for name in _duckdb_relations(cursor, SCHEMAS)
-            if name.split(".")[1] not in python_models
-        ]
+        on_duckdb = _duckdb_relations(cursor, SCHEMAS)
         assert on_duckdb == sorted(spark_tables)
         assert len(on_duckdb) > 30
         differences = []
@@ -174,3 +178,71 @@ def test_load_rerun_adds_nothing(built):
     assert summary["rerun_skipped"] == summary["files"]
     staged = spark_tables["main_staging.stg_tracker__event_lines"][1]
     assert len(staged) == summary["lines"]  # every loaded line staged once
+
+
+def test_great_expectations_suites_pass_on_a_duckdb_copy_of_spark(built, monkeypatch):
+    """`behavior validate --target spark`'s route: the suites' relations copied from the
+    Spark session into DuckDB (by .venv-spark's Python), every suite passes there."""
+    from behavioral_analytics.quality.gx_suites import spark_copy, suites_dir, validate_warehouse
+
+    monkeypatch.setenv("BEHAVIOR_SPARK_WAREHOUSE", built[2]["spark_warehouse"])
+    copy, held, missing = spark_copy()
+    assert not missing  # the Python models' tables too (written by the pipeline)
+    assert len(held) == len(list(suites_dir().glob("*.json")))
+    results = validate_warehouse(copy, held, build_docs=False)
+    failures = [failure.describe() for result in results for failure in result.failures]
+    assert not failures, "\n".join(failures)
+    assert min(result.rows for result in results if result.suite == "marts_sessions") > 20
+
+
+def test_load_killed_with_sigkill_and_rerun_has_every_line_once(tmp_path):
+    """`behavior load --target spark` killed (SIGKILL) after its first batch reached
+    Spark, then run again: every line of every file once, none missing. The Derby
+    metastore of the killed JVM is left locked on disk; the rerun opens it."""
+    from behavioral_analytics.load.files import raw_files
+    from behavioral_analytics.load.lines import read_lines
+    from behavioral_analytics.load.spark import FLUSH_FILES
+
+    generate(tmp_path / "sample", persons=40, days=24, seed=8)
+    events = tmp_path / "sample" / "events"
+    expected = {raw.file_name: sum(1 for _ in read_lines(raw)) for raw in raw_files(events)}
+    assert len(expected) > 2 * FLUSH_FILES  # three batches: the kill lands between two
+    env = _spark_env(events, tmp_path / "spark")
+    command = [str(SPARK_BIN / "behavior"), "load", "--target", "spark", "--quiet"]
+    partitions = tmp_path / "spark" / "tables" / "raw.db" / "event_lines"
+    process = subprocess.Popen(
+        command,
+        cwd=project.PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 300
+    while not any(partitions.glob("received_date=*")) and process.poll() is None:
+        assert time.monotonic() < deadline, "no batch reached Spark in 5 minutes"
+        time.sleep(0.2)
+    assert process.poll() is None, "the load finished before it could be killed"
+    process.kill()
+    process.wait()
+    rerun = _run(command, env)
+    assert "already loaded" in rerun
+    exported = tmp_path / "raw.pickle"
+    _run(
+        [
+            str(SPARK_BIN / "python"),
+            "-m",
+            "behavioral_analytics.spark_export",
+            str(exported),
+            "raw",
+        ],
+        env,
+    )
+    with open(exported, "rb") as handle:
+        columns, rows = pickle.load(handle)["raw.event_lines"]
+    file_name, line_number = columns.index("file_name"), columns.index("line_number")
+    keys = [(row[file_name], row[line_number]) for row in rows]
+    assert len(keys) == len(set(keys)), "a line loaded twice"
+    loaded: dict[str, int] = {}
+    for name, _ in keys:
+        loaded[name] = loaded.get(name, 0) + 1
+    assert loaded == expected

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -236,6 +238,50 @@ def load_suites(names: list[str] | None = None) -> list:
         if missing:
             raise ValueError(f"no suite named {sorted(missing)} in {suites_dir()}")
     return suites
+
+
+_RELATION = re.compile(r"\bmain_(?:staging|intermediate|marts)\.[a-z0-9_]+")
+
+
+def spark_copy(names: list[str] | None = None) -> tuple[Path, list[str], list[str]]:
+    """The suites' relations (each suite's and those its parameters' SQL reads) copied
+    from the spark target's session into a DuckDB file beside its warehouse, by
+    .venv-spark's Python (``spark_export --duckdb``). Returns the file, the suites
+    whose relation it holds and those whose relation is not on Spark (a Python model's
+    table before `behavior score --target spark`)."""
+    from behavioral_analytics import spark_session
+
+    python = project.PROJECT_ROOT / ".venv-spark" / "bin" / "python"
+    if not python.exists():
+        raise FileNotFoundError(
+            f"no {python}: scripts/bootstrap.sh makes the Spark environment"
+            " (unless BEHAVIOR_SKIP_SPARK=1)"
+        )
+    suites = load_suites(names)
+    wanted = sorted(
+        {
+            relation
+            for suite in suites
+            for relation in _RELATION.findall(json.dumps(suite.meta or {}))
+        }
+    )
+    out = spark_session.warehouse_dir() / "gx_copy.duckdb"
+    out.unlink(missing_ok=True)
+    subprocess.run(
+        [str(python), "-m", "behavioral_analytics.spark_export", "--duckdb", str(out), *wanted],
+        cwd=project.PROJECT_ROOT,
+        env={**os.environ, "TZ": "UTC"},
+        check=True,
+    )
+    with duckdb.connect(str(out), read_only=True) as connection:
+        copied = {
+            f"{schema}.{name}"
+            for schema, name in connection.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+    held = [suite.name for suite in suites if _relation_of(suite) in copied]
+    return out, held, [suite.name for suite in suites if suite.name not in held]
 
 
 def data_docs_index() -> Path:
