@@ -68,7 +68,7 @@ def _module(model: PythonModel):
     return module
 
 
-def _merge(connection, model: PythonModel, new: str, this: str | None, out: str) -> None:
+def merge_rows(connection, model: PythonModel, new: str, this: str | None, out: str) -> None:
     names = ", ".join(quoted(name) for name, _ in declared_columns(model.name))
     key = model.unique_key
     if key is None or this is None:
@@ -107,7 +107,7 @@ def run(
         new = f"new__{model.name}"
         output.create(new)
         out = f"ref__{model.name}"
-        _merge(connection, model, quoted(new), this if had_table else None, out)
+        merge_rows(connection, model, quoted(new), this if had_table else None, out)
         tables[model.name] = out
         progress(f"writing {model.relation}")
         rows = warehouse.replace(model.relation, connection, out, declared_columns(model.name))
