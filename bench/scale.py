@@ -79,7 +79,7 @@ MAX_SESSION_MINUTES = 1440
 SESSIONIZED_MODEL = "model.behavioral_analytics.int_events_sessionized"
 ANALYSED_EVENTS = "main_intermediate.int_events_attributed"
 SESSIONIZED_TABLE = "main_intermediate.int_events_sessionized"
-STAGING_MODEL = "stg_tracker__event_lines"
+STAGING_MODEL = "base_tracker__event_lines"
 MEMORY_LIMIT_ENV = "BEHAVIOR_DUCKDB_MEMORY_LIMIT"
 
 # the targets; "lower": measured <= target, "higher": measured >= target
@@ -90,7 +90,7 @@ TARGETS = {
         "lower",
     ),
     "staging_vs_bare_read_type_dedup": (
-        "stg_tracker__event_lines <= 2x the bare script's read + type + dedup",
+        "base_tracker__event_lines <= 2x the bare script's read + type + dedup",
         2.0,
         "lower",
     ),
@@ -786,7 +786,7 @@ def targets(sizes: dict, growth_figures: dict) -> dict:
             "staging_vs_bare_read_type_dedup",
             bare.get("staging_vs_read_type_dedup"),
             largest_label,
-            "stg_tracker__event_lines node time / read + type + dedup of the bare script",
+            "base_tracker__event_lines node time / read + type + dedup of the bare script",
         ),
         "full_build_10m_seconds": verdict(
             "full_build_10m_seconds",

@@ -120,7 +120,7 @@
         unknown); none (every file) on a first build, a --full-refresh or a
         target that rebuilds staging whole. Logs the count, and warns of the
         files left out by the lookback. -#}
-    {%- set node = graph.nodes.get('model.behavioral_analytics.stg_tracker__event_lines') -%}
+    {%- set node = graph.nodes.get('model.behavioral_analytics.base_tracker__event_lines') -%}
     {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
         {{ return(none) }}
     {%- endif -%}

@@ -171,7 +171,7 @@ def test_no_event_files_stops_the_build_naming_the_folder(tmp_path, kind):
     if kind == "empty":
         (events / "received_date=2026-01-05").mkdir(parents=True)
     code, output = run_dbt(
-        ["run", "--target", "duckdb", "--select", "stg_tracker__event_lines"],
+        ["run", "--target", "duckdb", "--select", "base_tracker__event_lines"],
         events,
         tmp_path / "w.duckdb",
         check=False,
@@ -182,7 +182,7 @@ def test_no_event_files_stops_the_build_naming_the_folder(tmp_path, kind):
     assert "behavior__allow_no_event_files" in output
     allowed = ["--vars", "{behavior__allow_no_event_files: true}"]
     code, output = run_dbt(
-        ["run", "--target", "duckdb", "--select", "stg_tracker__event_lines", *allowed],
+        ["run", "--target", "duckdb", "--select", "base_tracker__event_lines", *allowed],
         events,
         tmp_path / "w.duckdb",
         check=False,
@@ -217,7 +217,7 @@ def test_from_another_folder_relative_paths_bad_files_and_another_salt(tmp_path)
     assert "WARN 3 warn_files_and_days_without_good_events" in output
 
     other_salt = {**relative, project.PII_SALT_ENV: "another-salt-of-enough-length"}
-    run = ["run", "--target", "duckdb", "--select", "stg_tracker__event_lines"]
+    run = ["run", "--target", "duckdb", "--select", "base_tracker__event_lines"]
     code, output = _dbt_elsewhere(run, elsewhere, other_salt)
     assert code != 0
     assert "was built with another PII salt" in output and "--full-refresh" in output
@@ -231,7 +231,7 @@ def test_compile_and_docs_need_no_salt_and_no_build(tmp_path):
     events.mkdir(parents=True)
     (events / "a.jsonl").write_text("{}\n")
     code, output = run_dbt(
-        ["compile", "--target", "duckdb", "--select", "stg_tracker__event_lines+1"],
+        ["compile", "--target", "duckdb", "--select", "base_tracker__event_lines+1"],
         tmp_path / "events",
         tmp_path / "w.duckdb",
         check=False,
@@ -241,7 +241,7 @@ def test_compile_and_docs_need_no_salt_and_no_build(tmp_path):
     # nor the events: compile and docs read no line (a fresh clone has no data/events)
     for command in (["compile", "--target", "duckdb"], ["docs", "generate", "--target", "duckdb"]):
         code, output = run_dbt(
-            [*command, "--select", "stg_tracker__event_lines"],
+            [*command, "--select", "base_tracker__event_lines"],
             tmp_path / "no-events-here",
             tmp_path / "w2.duckdb",
             check=False,

@@ -125,7 +125,7 @@ def test_future_folder_does_not_stall_and_old_files_are_named(built_jsonl, tmp_p
     # --full-refresh takes it in
     _, output = run_dbt([*BUILD, "--full-refresh"], events, warehouse)
     loaded = run_dbt_query(
-        warehouse, "select count(distinct file_name) from main_staging.stg_tracker__event_lines"
+        warehouse, "select count(distinct file_name) from main_staging.base_tracker__event_lines"
     )
     assert loaded == 5
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 
 # the line of dbt's output after which the build is killed
 KILL_POINTS = [
-    "OK created sql incremental model main_staging.stg_tracker__event_lines",
+    "OK created sql incremental model main_staging.base_tracker__event_lines",
     "START sql incremental model main_intermediate.int_events_sessionized",
     "START sql table model main_marts.fct_sessions",
 ]

@@ -89,7 +89,7 @@ def test_salt_never_written_to_compiled_sql_or_logs(built_jsonl):
 
 def test_missing_salt_is_a_clear_error(built_jsonl, tmp_path):
     code, output = run_dbt(
-        ["run", "--target", "duckdb", "--select", "stg_tracker__event_lines"],
+        ["run", "--target", "duckdb", "--select", "base_tracker__event_lines"],
         built_jsonl.events,
         tmp_path / "w.duckdb",
         check=False,
@@ -97,4 +97,4 @@ def test_missing_salt_is_a_clear_error(built_jsonl, tmp_path):
     )
     assert code != 0
     assert "BEHAVIOR_PII_SALT is not set" in output
-    assert "stg_tracker__event_lines" in output
+    assert "base_tracker__event_lines" in output

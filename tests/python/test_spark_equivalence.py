@@ -176,7 +176,7 @@ def test_load_rerun_adds_nothing(built):
     assert summary["files"] > 40 and summary["unreadable"] == 0
     assert (summary["rerun_files"], summary["rerun_lines"]) == (0, 0)
     assert summary["rerun_skipped"] == summary["files"]
-    staged = spark_tables["main_staging.stg_tracker__event_lines"][1]
+    staged = spark_tables["main_staging.base_tracker__event_lines"][1]
     assert len(staged) == summary["lines"]  # every loaded line staged once
 
 

@@ -12,7 +12,7 @@ with
 
 event_lines as (
 
-    select * from {{ ref('stg_tracker__event_lines') }}
+    select * from {{ ref('base_tracker__event_lines') }}
 
 ),
 
