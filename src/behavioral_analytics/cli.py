@@ -432,7 +432,7 @@ def validate(warehouse, suites, no_docs, target) -> None:
 
         copy, held, missing = spark_copy(list(suites) or None)
         for name in missing:
-            console.print(f"skipped {name}: its relation is not on spark")
+            console.print(f"skipped {name}: a relation it reads is not on spark")
         results = validate_warehouse(copy, held, build_docs=not no_docs) if held else []
     else:
         results = validate_warehouse(

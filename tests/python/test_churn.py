@@ -197,6 +197,15 @@ def test_ece_uses_ten_equal_width_bins():
     assert expected_calibration_error([0, 1] * 50, [0.5] * 100) == pytest.approx(0.0)
 
 
+def test_a_perfect_ranking_has_pr_auc_1_not_a_hair_above():
+    """scikit-learn's average precision of 9 positives ranked first is
+    1.0000000000000002 (float sum of nine 1/9 steps); the mart's [0, 1] check
+    (Great Expectations) failed on it at 1M events."""
+    labels = [1] * 9 + [0] * 50
+    metrics = classification_metrics(labels, np.linspace(1, 0, len(labels)))
+    assert metrics["pr_auc"] == 1.0 and metrics["roc_auc"] == 1.0
+
+
 def test_metrics_of_one_class_are_nan_not_an_error():
     metrics = classification_metrics([1, 1, 1], [0.9, 0.8, 0.7])
     assert np.isnan(metrics["roc_auc"]) and metrics["positives"] == 3

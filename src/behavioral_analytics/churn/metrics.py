@@ -49,7 +49,9 @@ def classification_metrics(labels, probabilities) -> dict:
     both_classes = len(np.unique(y)) == 2
     return {
         "roc_auc": float(roc_auc_score(y, p)) if both_classes else float("nan"),
-        "pr_auc": float(average_precision_score(y, p)) if both_classes else float("nan"),
+        # average precision sums precision x recall steps: a perfect ranking can come
+        # out as 1.0000000000000002 (seen on 1M events), which a [0, 1] check rejects
+        "pr_auc": min(1.0, float(average_precision_score(y, p))) if both_classes else float("nan"),
         "brier": float(np.mean((p - y) ** 2)) if len(y) else float("nan"),
         "ece": expected_calibration_error(y, p),
         "base_rate": float(y.mean()) if len(y) else float("nan"),

@@ -247,8 +247,8 @@ def spark_copy(names: list[str] | None = None) -> tuple[Path, list[str], list[st
     """The suites' relations (each suite's and those its parameters' SQL reads) copied
     from the spark target's session into a DuckDB file beside its warehouse, by
     .venv-spark's Python (``spark_export --duckdb``). Returns the file, the suites
-    whose relation it holds and those whose relation is not on Spark (a Python model's
-    table before `behavior score --target spark`)."""
+    whose relations it holds and those with a relation not on Spark (a Python model's
+    table before `behavior score --target spark`, a model a later version renamed)."""
     from behavioral_analytics import spark_session
 
     python = project.PROJECT_ROOT / ".venv-spark" / "bin" / "python"
@@ -280,7 +280,11 @@ def spark_copy(names: list[str] | None = None) -> tuple[Path, list[str], list[st
                 "select table_schema, table_name from information_schema.tables"
             ).fetchall()
         }
-    held = [suite.name for suite in suites if _relation_of(suite) in copied]
+    held = [
+        suite.name
+        for suite in suites
+        if {_relation_of(suite), *_RELATION.findall(json.dumps(suite.meta or {}))} <= copied
+    ]
     return out, held, [suite.name for suite in suites if suite.name not in held]
 
 
