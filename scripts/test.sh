@@ -4,8 +4,9 @@
 # tests on a generated sample, and the Great Expectations suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The Spark equivalence test is opt-in (BEHAVIOR_SPARK_TESTS=1: about 10
-# minutes on 2 cores, beyond CI's budget); without it, no Spark venv either.
+# The Spark tests are opt-in (BEHAVIOR_SPARK_TESTS=1: 6 minutes on 2 idle
+# cores plus the Spark venv's install, beyond CI's budget); without them, no
+# Spark venv either.
 if [ "${BEHAVIOR_SPARK_TESTS:-0}" != 1 ]; then
   export BEHAVIOR_SKIP_SPARK="${BEHAVIOR_SKIP_SPARK:-1}"
 fi
