@@ -42,6 +42,21 @@ class BuiltWarehouse:
 WITHOUT_PYTHON_MODELS = ["--exclude", "tag:python_models"]
 
 
+def python_model_names() -> set[str]:
+    """The dbt Python models' names (the files under python_models/)."""
+    return {path.stem for path in (project.PROJECT_ROOT / "python_models").rglob("*.py")}
+
+
+def relations_in(cursor, schemas: tuple[str, ...]) -> list[str]:
+    """schema.name of every table and view of the schemas, sorted (DuckDB, PostgreSQL)."""
+    names = ", ".join(f"'{schema}'" for schema in schemas)
+    cursor.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        f" where table_schema in ({names}) order by 1"
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def run_dbt(
     args: list[str],
     events: Path,

@@ -32,7 +32,7 @@ from behavioral_analytics.generator import generate
 from behavioral_analytics.load import loader
 from behavioral_analytics.load.postgres import PostgresWriter, connect_from_env
 
-from .conftest import TEST_PII_SALT, run_dbt
+from .conftest import TEST_PII_SALT, python_model_names, relations_in, run_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -131,15 +131,6 @@ def built(server, tmp_path_factory):
     return warehouse
 
 
-def _relations(cursor, schemas: tuple[str, ...]) -> list[str]:
-    names = ", ".join(f"'{schema}'" for schema in schemas)
-    cursor.execute(
-        "select table_schema || '.' || table_name from information_schema.tables"
-        f" where table_schema in ({names}) order by 1"
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
 def _rows(
     cursor, relation: str, ignore: set[str], where: str = "1 = 1"
 ) -> tuple[list[str], list[tuple]]:
@@ -152,14 +143,9 @@ def _rows(
     )
 
 
-def _python_model_names() -> set[str]:
-    folder = Path(__file__).parents[2] / "python_models"
-    return {path.stem for path in folder.rglob("*.py")}
-
-
 @needs_postgres
 def test_every_sql_table_and_view_equal_on_postgres_and_duckdb(built):
-    python_models = _python_model_names()
+    python_models = python_model_names()
     with (
         duckdb.connect(str(built), read_only=True) as duck,
         closing(connect_from_env()) as postgres,
@@ -168,10 +154,10 @@ def test_every_sql_table_and_view_equal_on_postgres_and_duckdb(built):
         duck_cursor = duck.cursor()
         on_duckdb = [
             name
-            for name in _relations(duck_cursor, SCHEMAS)
+            for name in relations_in(duck_cursor, SCHEMAS)
             if name.split(".")[1] not in python_models
         ]
-        on_postgres = _relations(pg_cursor, SCHEMAS)
+        on_postgres = relations_in(pg_cursor, SCHEMAS)
         assert on_duckdb == on_postgres
         assert len(on_postgres) > 30
         differences = []
@@ -381,7 +367,7 @@ def test_python_models_run_on_postgres_by_behavior_score_equal_duckdb(built, ser
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
     print(f"\nbehavior score --target postgres: {time.perf_counter() - started:.1f} s")
-    python_models = sorted(_python_model_names())
+    python_models = sorted(python_model_names())
     differences = []
     with (
         duckdb.connect(str(built), read_only=True) as duck,

@@ -36,7 +36,7 @@ from behavioral_analytics import project
 from behavioral_analytics.cross_engine import canonical_rows, compare_relation
 from behavioral_analytics.generator import generate
 
-from .conftest import TEST_PII_SALT, run_dbt
+from .conftest import TEST_PII_SALT, python_model_names, relations_in, run_dbt
 
 pytestmark = pytest.mark.e2e
 
@@ -127,15 +127,6 @@ def built(tmp_path_factory):
     return warehouse, spark_tables, summary
 
 
-def _duckdb_relations(cursor, schemas: tuple[str, ...]) -> list[str]:
-    names = ", ".join(f"'{schema}'" for schema in schemas)
-    cursor.execute(
-        "select table_schema || '.' || table_name from information_schema.tables"
-        f" where table_schema in ({names}) order by 1"
-    )
-    return [row[0] for row in cursor.fetchall()]
-
-
 def _canonical(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[tuple]]:
     keep = [index for index, name in enumerate(columns) if name not in ENGINE_OWN_COLUMNS]
     return canonical_rows(
@@ -143,18 +134,13 @@ def _canonical(columns: list[str], rows: list[tuple]) -> tuple[list[str], list[t
     )
 
 
-def _python_model_names() -> set[str]:
-    folder = Path(__file__).parents[2] / "python_models"
-    return {path.stem for path in folder.rglob("*.py")}
-
-
 def test_every_table_and_view_equal_on_spark_and_duckdb(built):
     warehouse, spark_tables, summary = built
-    assert set(summary["python_models"]) == _python_model_names()
+    assert set(summary["python_models"]) == python_model_names()
     assert summary["python_models"]["person_churn_scores"] > 0  # a churn model trained
     with duckdb.connect(str(warehouse), read_only=True) as duck:
         cursor = duck.cursor()
-        on_duckdb = _duckdb_relations(cursor, SCHEMAS)
+        on_duckdb = relations_in(cursor, SCHEMAS)
         assert on_duckdb == sorted(spark_tables)
         assert len(on_duckdb) > 30
         differences = []
