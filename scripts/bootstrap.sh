@@ -4,19 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python_bin="${PYTHON:-}"
-if [ -z "$python_bin" ]; then
-  for candidate in python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1 \
-       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-      python_bin="$candidate"; break
-    fi
-  done
-fi
-if [ -z "$python_bin" ]; then
-  echo "bootstrap: Python 3.11 is required (set PYTHON=/path/to/python3.11)" >&2
-  exit 1
-fi
+# python_bin: Python 3.11 ($PYTHON, else python3.11 or python3)
+source scripts/python311.sh
 
 if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
@@ -28,24 +17,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt
   touch "$stamp"
 fi
 
-# .venv-spark: the spark target (dbt-spark with a local Spark session, pyspark)
-# and this package, apart from .venv (pyspark there would make `python -c`
-# skip Great Expectations' code, ../shared/STACK_NOTES.md). Spark needs Java
-# 17; BEHAVIOR_SKIP_SPARK=1 leaves it out (the spark tests are then skipped).
+# .venv-spark, the spark target's environment (scripts/bootstrap-spark.sh;
+# BEHAVIOR_SKIP_SPARK=1 leaves it out, and test.sh makes it in the background).
 if [ "${BEHAVIOR_SKIP_SPARK:-0}" != 1 ]; then
-  if [ ! -x .venv-spark/bin/python ]; then
-    "$python_bin" -m venv .venv-spark
-  fi
-  spark_stamp=.venv-spark/.installed
-  if [ ! -f "$spark_stamp" ] || [ pyproject.toml -nt "$spark_stamp" ] \
-     || [ constraints.txt -nt "$spark_stamp" ]; then
-    .venv-spark/bin/python -m pip install --quiet --upgrade pip==26.3
-    .venv-spark/bin/python -m pip install --quiet -c constraints.txt -e '.[spark]'
-    touch "$spark_stamp"
-  fi
-  if ! command -v java >/dev/null 2>&1; then
-    echo "bootstrap: java is missing: the spark target needs Java 17 (the spark tests are skipped)" >&2
-  fi
+  PYTHON="$python_bin" bash scripts/bootstrap-spark.sh
 fi
 
 # Headless Chromium for the browser tests of the docs site and the report
