@@ -354,9 +354,11 @@
 
 
 {% macro events_root() %}
-    {#- The events folder without a trailing slash; a relative path is relative
-        to the project (--project-dir), not to the folder dbt runs in. -#}
-    {%- set root = var('behavior__events_path') | trim -%}
+    {#- The events folder without a trailing slash: the var
+        behavior__events_path, else $BEHAVIOR_EVENTS_PATH, else data/events; a
+        relative path is relative to the project (--project-dir), not to the
+        folder dbt runs in. -#}
+    {%- set root = (var('behavior__events_path') | trim) or (env_var('BEHAVIOR_EVENTS_PATH', 'data/events') | trim) -%}
     {%- if root | length > 1 and root.endswith('/') -%}
         {%- set root = root[:-1] -%}
     {%- endif -%}

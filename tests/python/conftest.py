@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,8 +26,9 @@ os.environ[project.PII_SALT_FILE_ENV] = str(Path(tempfile.mkdtemp(prefix="pii-sa
 
 
 # The slowest files first (seconds of one worker, measured with --durations on 2
-# cores): pytest-xdist (--dist loadfile) hands files out in this order, so the
-# last files a worker takes are short ones and the two workers end together.
+# cores): pytest-xdist (--dist loadfile --no-loadscope-reorder, scripts/test.sh)
+# hands files out in this order, so the last files a worker takes are short ones
+# and the two workers end together.
 SLOWEST_FIRST = (
     "test_spark_equivalence.py",  # ~350 alone, more beside the other worker
     "test_incremental.py",  # ~350
@@ -78,6 +81,35 @@ def relations_in(cursor, schemas: tuple[str, ...]) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
+# dbt parses the whole project (about 9 s of a test's build) unless it finds its
+# saved parse (target/partial_parse.msgpack) made with the same profile, vars and
+# dbt_project.yml env vars; the DuckDB path is part of the profile. So each worker
+# reaches every warehouse through one folder name of its own (a symlink to the
+# warehouse's folder, re-pointed before each run: a worker runs one dbt at a time)
+# and keeps the last saved parse per warehouse file name, target and vars. dbt
+# still checks the saved parse against the project files and parses what changed.
+_PARSE_CACHE = Path(tempfile.mkdtemp(prefix="dbt-parse-cache-"))
+# (a test that starts dbt itself passes linked_warehouse(path) to share the parse)
+
+
+def linked_warehouse(warehouse: Path) -> Path:
+    """The warehouse file as this worker's fixed folder name shows it."""
+    link, new = _PARSE_CACHE / "warehouse", _PARSE_CACHE / "warehouse.new"
+    new.unlink(missing_ok=True)
+    new.symlink_to(warehouse.parent.resolve(), target_is_directory=True)
+    os.replace(new, link)
+    return link / warehouse.name
+
+
+def _parse_key(warehouse: Path, args: list[str], env_overrides: dict[str, str] | None) -> str:
+    def after(flag: str) -> str:
+        return args[args.index(flag) + 1] if flag in args else ""
+
+    overrides = sorted((env_overrides or {}).items())
+    key = [warehouse.name, after("--target"), after("--vars"), *overrides]
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:16] + ".msgpack"
+
+
 def run_dbt(
     args: list[str],
     events: Path,
@@ -94,11 +126,17 @@ def run_dbt(
             args = [*args[:at], WITHOUT_PYTHON_MODELS[1], *args[at:]]
         else:
             args = [*args, *WITHOUT_PYTHON_MODELS]
-    env = project.dbt_environment(events_path=events, warehouse=warehouse)
+    env = project.dbt_environment(events_path=events, warehouse=linked_warehouse(warehouse))
     env[project.PII_SALT_ENV] = TEST_PII_SALT  # test warehouses use the known test salt
     env.update(env_overrides or {})
     env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
-    env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")
+    target = warehouse.parent / "target"
+    env["DBT_TARGET_PATH"] = str(target)
+    cached = _PARSE_CACHE / _parse_key(warehouse, args, env_overrides)
+    saved = target / "partial_parse.msgpack"
+    if cached.exists() and not saved.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cached, saved)
     completed = subprocess.run(
         [DBT, *args],
         cwd=project.PROJECT_ROOT,
@@ -107,6 +145,8 @@ def run_dbt(
         text=True,
         check=False,
     )
+    if saved.exists():
+        shutil.copyfile(saved, cached)
     output = completed.stdout + completed.stderr
     if check and completed.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{output[-6000:]}")

@@ -21,7 +21,7 @@ import pytest
 from behavioral_analytics import project
 from behavioral_analytics.equivalence import compare
 
-from .conftest import TEST_PII_SALT, run_dbt
+from .conftest import TEST_PII_SALT, linked_warehouse, run_dbt
 from .test_incremental import BUILD, SAME_FILES_ELSEWHERE, SCHEMAS, SNAPSHOTS, deliver, deliveries
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +36,8 @@ KILL_POINTS = [
 
 def _build_killed_after(marker: str, events: Path, warehouse: Path) -> bool:
     """Run the build and SIGKILL it when ``marker`` is printed; True if it was killed."""
-    env = project.dbt_environment(events_path=events, warehouse=warehouse)
+    # the path run_dbt gives dbt, so the killed builds reuse its saved parse
+    env = project.dbt_environment(events_path=events, warehouse=linked_warehouse(warehouse))
     env[project.PII_SALT_ENV] = TEST_PII_SALT
     env["DBT_LOG_PATH"] = str(warehouse.parent / "logs")
     env["DBT_TARGET_PATH"] = str(warehouse.parent / "target")

@@ -25,10 +25,8 @@ first_copies as (
     where
         is_valid
         and copy_number = 1
-        {% if is_incremental() -%}
-            -- the events whose lines this run (re)numbered: new, or a new first copy
-            and {{ behavioral_analytics.loaded_since_last_run(none, this) }}
-        {%- endif %}
+        -- incremental: the events whose lines this run (re)numbered (new, or a new first copy)
+        and {{ behavioral_analytics.loaded_since_last_run(none, this) if is_incremental() else 'true' }}
 
 ),
 
