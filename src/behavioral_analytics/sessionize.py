@@ -1,7 +1,8 @@
 """Reference implementation of the event contract's session rule, in pandas.
 
-Rule (see ``EVENT_CONTRACT.md``, "Sessions"): per device, events ordered by
-``event_at`` then ``event_id``; a new session starts
+Rule (see ``EVENT_CONTRACT.md``, "Sessions"; the parameters' defaults and the
+order come from ``contract_rules``): per device, events ordered by ``event_at``
+then ``event_id``; a new session starts
 
 * at the first event of the device,
 * when the gap to the device's previous event is *strictly greater* than the
@@ -24,11 +25,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from behavioral_analytics.contract_rules import (
+    MAX_SESSION_MINUTES,
+    SESSION_ENDING_EVENT,
+    SESSION_ORDER,
+    SESSION_TIMEOUT_MINUTES,
+)
+
 __all__ = ["sessionize", "sessionize_apply", "summarize_sessions"]
 
 REQUIRED_COLUMNS = ("device_id", "event_id", "event_name", "event_at")
-SORT_COLUMNS = ["device_id", "event_at", "event_id"]
-LOGOUT_EVENT = "logout"
+SORT_COLUMNS = ["device_id", *SESSION_ORDER]
 _MICROSECONDS_PER_MINUTE = 60_000_000
 
 
@@ -90,8 +97,8 @@ def _sort_order(events: pd.DataFrame) -> np.ndarray:
 
 def sessionize(
     events: pd.DataFrame,
-    timeout_minutes: float = 30,
-    max_session_minutes: float | None = 1440,
+    timeout_minutes: float = SESSION_TIMEOUT_MINUTES,
+    max_session_minutes: float | None = MAX_SESSION_MINUTES,
 ) -> pd.DataFrame:
     """Assign ``session_index`` (1-based per device) to every event, vectorised.
 
@@ -119,7 +126,7 @@ def sessionize(
     gaps = np.zeros(row_count, dtype=np.int64)
     gaps[1:] = timestamps[1:] - timestamps[:-1]
 
-    is_logout = ordered["event_name"].eq(LOGOUT_EVENT).to_numpy(dtype=bool, na_value=False)
+    is_logout = ordered["event_name"].eq(SESSION_ENDING_EVENT).to_numpy(dtype=bool, na_value=False)
     previous_was_logout = np.zeros(row_count, dtype=bool)
     previous_was_logout[1:] = is_logout[:-1]
 
@@ -139,8 +146,8 @@ def sessionize(
 
 def sessionize_apply(
     events: pd.DataFrame,
-    timeout_minutes: float = 30,
-    max_session_minutes: float | None = 1440,
+    timeout_minutes: float = SESSION_TIMEOUT_MINUTES,
+    max_session_minutes: float | None = MAX_SESSION_MINUTES,
 ) -> pd.DataFrame:
     """The naive per-device ``groupby().apply`` version of :func:`sessionize`.
 
@@ -160,10 +167,10 @@ def sessionize_apply(
         return empty.assign(session_index=pd.Series([], dtype="int64"))
 
     def per_device(device_events: pd.DataFrame) -> pd.DataFrame:
-        device_events = device_events.sort_values(["event_at", "event_id"])
+        device_events = device_events.sort_values(list(SESSION_ORDER))
         gap = device_events["event_at"].diff()
         previous_name = device_events["event_name"].shift()
-        new_block = gap.isna() | (gap > timeout) | previous_name.eq(LOGOUT_EVENT)
+        new_block = gap.isna() | (gap > timeout) | previous_name.eq(SESSION_ENDING_EVENT)
         block = new_block.cumsum()
         new_session = new_block
         if max_length is not None:

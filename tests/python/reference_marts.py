@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from behavioral_analytics.contract_rules import PLATFORMS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SESSION_START = "(session_start)"
 SESSION_END = "(session_end)"
@@ -65,7 +67,7 @@ class Config:
     purchase_events: tuple[str, ...] = ("purchase",)
     conversion_events: tuple[str, ...] = ("purchase",)
     page_view_events: tuple[str, ...] = ("page_view", "screen_view")
-    platforms: tuple[str, ...] = ("web", "ios", "android", "server", "offline")
+    platforms: tuple[str, ...] = PLATFORMS
     cohort_trigger_events: tuple[str, ...] = ()
     engagement_half_life_days: float = 14.0
     feature_snapshot_weeks: int = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,13 @@ from behavioral_analytics.adapters import (
 )
 from behavioral_analytics.adapters.ga4 import ga4_event_id
 from behavioral_analytics.adapters.snowplow import contract_event_name, normalize_timestamp
+from behavioral_analytics.contract_rules import (
+    EVENT_NAME_PATTERN,
+    FUTURE_TOLERANCE,
+    PLATFORMS,
+    event_at,
+    parse_timestamp,
+)
 
 PEER_FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "peer_fixtures"
 SNOWPLOW_WEB = PEER_FIXTURES / "snowplow_dbt-snowplow-web@0.15.2"
@@ -28,22 +35,16 @@ VELIR_GA4 = PEER_FIXTURES / "Velir_dbt-ga4"
 # --------------------------------------------------------------------------- the contract
 
 REQUIRED_FIELDS = ("event_id", "event_name", "event_ts", "received_at", "platform")
-PLATFORMS = {"web", "ios", "android", "server", "offline"}
-EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Stricter than the contract: the adapters write one canonical ISO-8601 form.
 ISO_8601_WITH_OFFSET = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"
 )
-FUTURE_TOLERANCE = timedelta(hours=24)
 
 
 def _timestamp(value: object) -> datetime | None:
     if not isinstance(value, str) or not ISO_8601_WITH_OFFSET.match(value):
         return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    return parse_timestamp(value)
 
 
 def contract_violations(event: object) -> list[str]:
@@ -55,7 +56,7 @@ def contract_violations(event: object) -> list[str]:
         if not isinstance(event.get(field), str) or not event[field].strip():
             problems.append(f"missing {field}")
     name = event.get("event_name")
-    if isinstance(name, str) and not EVENT_NAME.match(name):
+    if isinstance(name, str) and not EVENT_NAME_PATTERN.match(name):
         problems.append(f"invalid event_name {name!r}")
     moments = {}
     for field in ("event_ts", "received_at", "sent_at"):
@@ -72,12 +73,10 @@ def contract_violations(event: object) -> list[str]:
     platform = event.get("platform")
     if isinstance(platform, str) and platform.lower() not in PLATFORMS:
         problems.append(f"invalid platform {platform!r}")
-    if moments.get("event_ts") and moments.get("received_at") and None not in moments.values():
-        event_at = moments["event_ts"]
-        if "sent_at" in moments:
-            event_at = moments["received_at"] - (moments["sent_at"] - moments["event_ts"])
-        if event_at - moments["received_at"] > FUTURE_TOLERANCE:
-            problems.append("future timestamp")
+    times_valid = bool(moments.get("event_ts") and moments.get("received_at"))
+    times_valid = times_valid and None not in moments.values()
+    if times_valid and event_at(event) - moments["received_at"] > FUTURE_TOLERANCE:
+        problems.append("future timestamp")
     for field in ("properties", "context"):
         if field in event and not isinstance(event[field], dict):
             problems.append(f"{field} is not an object")
@@ -226,10 +225,7 @@ def test_snowplow_field_mapping(tmp_path):
     assert summary["event_names"] == {"page_view": "page_view"}
     assert summary["platforms"] == {"web → web": 1}
     # the contract's event time is Snowplow's derived_tstamp
-    event_at = datetime.fromisoformat(line["received_at"]) - (
-        datetime.fromisoformat(line["sent_at"]) - datetime.fromisoformat(line["event_ts"])
-    )
-    assert event_at == datetime(2021, 3, 1, 20, 58, 9, 192000, tzinfo=UTC)
+    assert event_at(line) == datetime(2021, 3, 1, 20, 58, 9, 192000, tzinfo=UTC)
 
 
 def test_snowplow_unknown_columns_are_left_out(tmp_path):
@@ -403,7 +399,7 @@ def test_snowplow_never_overwrites_a_file_and_batches_add_files(tmp_path):
 def test_event_names_are_made_to_match_the_contract(source, expected):
     assert contract_event_name(source) == expected
     if expected is not None:
-        assert EVENT_NAME.match(expected)
+        assert EVENT_NAME_PATTERN.match(expected)
 
 
 def test_snowplow_event_name_falls_back_to_event_and_mapping_is_recorded(tmp_path):

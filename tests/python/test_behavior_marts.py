@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from behavioral_analytics.contract_rules import classify, event_at, parse_line
 from behavioral_analytics.generator import generate
 
 from . import reference_marts as reference
@@ -915,17 +916,15 @@ def add_later_events(events: Path, after: datetime, shift: timedelta) -> int:
             lines = handle.read().splitlines()
         copies = []
         for line in lines:
-            try:
-                record = json.loads(line)
-                event_at = datetime.fromisoformat(record["event_ts"].replace("Z", "+00:00"))
-                if event_at < after or not isinstance(record["event_id"], str):
-                    continue
-                record["event_id"] += "-later"
-                for field in ("event_ts", "sent_at", "received_at"):
-                    if isinstance(record.get(field), str):
-                        record[field] = _shifted(record[field], shift)
-            except (ValueError, KeyError, TypeError, AttributeError):
+            record = parse_line(line)
+            if classify(record) is not None:
                 continue  # a bad line of the generator: not copied
+            if event_at(record) < after:
+                continue
+            record["event_id"] += "-later"
+            for field in ("event_ts", "sent_at", "received_at"):
+                if isinstance(record.get(field), str):
+                    record[field] = _shifted(record[field], shift)
             copies.append(json.dumps(record))
         if not copies:
             continue

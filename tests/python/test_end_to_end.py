@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from behavioral_analytics.generator import BAD_LINE_REASONS
+from behavioral_analytics.contract_rules import BAD_LINE_REASONS
 
 from .conftest import build, run_dbt
 

@@ -1,8 +1,8 @@
 """The synthetic event generator: determinism, contract faults, and truth that adds up.
 
-The checks re-read the written files with an independent implementation of the
-contract rules (``classify`` below) instead of trusting the generator's own
-bookkeeping.
+The checks re-read the written files with the contract's rules as written
+(``behavioral_analytics.contract_rules``: ``classify``, ``event_at``, the first
+copy's order) instead of trusting the generator's own bookkeeping.
 """
 
 from __future__ import annotations
@@ -13,18 +13,29 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from behavioral_analytics.generator import BAD_LINE_REASONS, generate
+from behavioral_analytics.contract_rules import (
+    BAD_LINE_REASONS,
+    INVALID_JSON,
+    MISSING_EVENT_ID,
+    SESSION_ENDING_EVENT,
+    SESSION_TIMEOUT_MINUTES,
+    analytics_consent,
+    classify,
+    event_at,
+    first_copy_key,
+    parse_line,
+    parse_timestamp,
+)
+from behavioral_analytics.generator import PERSONAS, generate
 from behavioral_analytics.sessionize import sessionize
 
 SMALL = {"persons": 30, "days": 5, "progress": False}
-EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-PLATFORMS = {"web", "ios", "android", "server", "offline"}
+TIMEOUT = pd.Timedelta(minutes=SESSION_TIMEOUT_MINUTES)
 TRUTH_FILES = {
     "sessions.csv",
     "events.parquet",
@@ -35,66 +46,6 @@ TRUTH_FILES = {
     "orders.csv",
     "summary.json",
 }
-
-
-# ---------------------------------------------------------------- contract, re-implemented
-
-
-def parse_timestamp(value) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def event_at_of(obj: dict) -> datetime:
-    event_ts = parse_timestamp(obj["event_ts"])
-    received_at = parse_timestamp(obj["received_at"])
-    if obj.get("sent_at") is not None:
-        return received_at - (parse_timestamp(obj["sent_at"]) - event_ts)
-    return event_ts
-
-
-def classify(obj) -> str | None:
-    """The contract's reason for a parsed line (None when the line is a valid event)."""
-    if not isinstance(obj, dict):
-        return "invalid_json"
-    if obj.get("event_id") in (None, ""):
-        return "missing_event_id"
-    name = obj.get("event_name")
-    if name is None:
-        return "missing_event_name"
-    if not isinstance(name, str) or not EVENT_NAME.match(name):
-        return "invalid_event_name"
-    sent_present = obj.get("sent_at") is not None
-    if (
-        parse_timestamp(obj.get("event_ts")) is None
-        or parse_timestamp(obj.get("received_at")) is None
-        or (sent_present and parse_timestamp(obj["sent_at"]) is None)
-    ):
-        return "invalid_timestamp"
-    if obj.get("anonymous_id") in (None, "") and obj.get("user_id") in (None, ""):
-        return "missing_identity"
-    if obj.get("platform") not in PLATFORMS:
-        return "invalid_platform"
-    if event_at_of(obj) - parse_timestamp(obj["received_at"]) > timedelta(hours=24):
-        return "future_timestamp"
-    properties = obj.get("properties")
-    if isinstance(properties, dict) and "revenue" in properties:
-        revenue = properties["revenue"]
-        if isinstance(revenue, bool) or not isinstance(revenue, int | float):
-            return "invalid_revenue"
-    return None
-
-
-def parse_json_line(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None  # classify(None) -> invalid_json
 
 
 # ---------------------------------------------------------------- reading what was written
@@ -176,9 +127,7 @@ def jsonl_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def parsed_lines(jsonl_run):
     _, _, lines, _ = jsonl_run
-    return {
-        path: [parse_json_line(text) for text in file_lines] for path, file_lines in lines.items()
-    }
+    return {path: [parse_line(text) for text in file_lines] for path, file_lines in lines.items()}
 
 
 # --------------------------------------------------------------------------- layout and determinism
@@ -267,11 +216,11 @@ def test_bad_line_variety(jsonl_run, parsed_lines):
     for row in empty_rows.itertuples():
         assert 1 < int(row.line_number) < len(lines[row.file])  # in the middle of a file
     # Several faults: the first reason in contract order wins.
-    objects = [json.loads(text) for text in raw if text.startswith("{") and parse_json_line(text)]
+    objects = [json.loads(text) for text in raw if text.startswith("{") and parse_line(text)]
     multi = [
         obj for obj in objects if "event_id" not in obj and obj.get("event_name") == "AddToCart"
     ]
-    assert multi and all(classify(obj) == "missing_event_id" for obj in multi)
+    assert multi and all(classify(obj) == MISSING_EVENT_ID for obj in multi)
     invalid_names = {obj.get("event_name") for obj in objects}
     assert {"AddToCart", "page-view"} <= invalid_names
     platforms = {obj.get("platform", "<absent>") for obj in objects}
@@ -322,29 +271,30 @@ def test_truth_events_are_the_first_received_copies(jsonl_run, parsed_lines):
         for number, obj in enumerate(objects, start=1):
             if classify(obj) is None:
                 received = parse_timestamp(obj["received_at"])
-                copies[obj["event_id"]].append((received, path, number, obj))
+                copies[obj["event_id"]].append(
+                    {"received_at": received, "file": path, "line_number": number, "line": obj}
+                )
     events = truth["events"]
     assert set(copies) == set(events["event_id"])
     expected_duplicates = set()
     for row in events.itertuples():
-        ordered = sorted(copies[row.event_id], key=lambda item: item[:3])
-        received, path, number, obj = ordered[0]
-        assert (path, number) == (row.file, row.line_number)
-        assert received == row.received_at.to_pydatetime()
-        assert event_at_of(obj) == row.event_at.to_pydatetime()  # exact, to the microsecond
+        first, *later = sorted(copies[row.event_id], key=first_copy_key)
+        obj = first["line"]
+        assert (first["file"], first["line_number"]) == (row.file, row.line_number)
+        assert first["received_at"] == row.received_at.to_pydatetime()
+        assert event_at(obj) == row.event_at.to_pydatetime()  # exact, to the microsecond
         assert obj["event_name"] == row.event_name
         assert obj.get("anonymous_id") == (None if pd.isna(row.anonymous_id) else row.anonymous_id)
         assert obj.get("user_id") == (None if pd.isna(row.user_id) else row.user_id)
         assert obj["platform"] == row.platform
-        consent = (obj.get("context") or {}).get("consent", {}).get("analytics", True)
-        assert consent == row.consent_analytics
-        expected_duplicates.update((item[1], item[2]) for item in ordered[1:])
+        assert analytics_consent(obj) == row.consent_analytics
+        expected_duplicates.update((copy["file"], copy["line_number"]) for copy in later)
     recorded = {(row.file, int(row.line_number)) for row in truth["duplicates"].itertuples()}
     assert recorded == expected_duplicates
     assert len(recorded) > 0
     # Retries in the same file and in a later file both happen.
     event_files = {
-        event_id: {item[1] for item in items}
+        event_id: {copy["file"] for copy in items}
         for event_id, items in copies.items()
         if len(items) > 1
     }
@@ -401,13 +351,13 @@ def test_exact_timeout_boundaries_are_present(jsonl_run):
     humans = events[~events["is_bot"]]
     gap = humans.groupby("device_id")["event_at"].diff()
     session_step = humans.groupby("device_id")["session_index"].diff()
-    exact = (gap == pd.Timedelta(minutes=30)) & (session_step == 0)
-    just_over = (gap == pd.Timedelta(minutes=30, milliseconds=1)) & (session_step == 1)
+    exact = (gap == TIMEOUT) & (session_step == 0)
+    just_over = (gap == TIMEOUT + pd.Timedelta(milliseconds=1)) & (session_step == 1)
     assert exact.any()
     assert just_over.any()
     # Logout then a quick return: a new session although the gap is short.
     previous_name = humans.groupby("device_id")["event_name"].shift()
-    quick_return = (previous_name == "logout") & (gap < pd.Timedelta(minutes=10))
+    quick_return = (previous_name == SESSION_ENDING_EVENT) & (gap < pd.Timedelta(minutes=10))
     assert quick_return.any()
     assert (session_step[quick_return] == 1).all()
 
@@ -418,7 +368,7 @@ def test_max_session_length_cut_is_present(jsonl_run):
     gap = events.groupby("device_id")["event_at"].diff()
     step = events.groupby("device_id")["session_index"].diff()
     previous_name = events.groupby("device_id")["event_name"].shift()
-    cut = (step == 1) & (gap <= pd.Timedelta(minutes=30)) & (previous_name != "logout")
+    cut = (step == 1) & (gap <= TIMEOUT) & (previous_name != SESSION_ENDING_EVENT)
     assert cut.any()
 
 
@@ -504,13 +454,7 @@ def test_consent_and_persons(tmp_path):
         "device_count",
         "is_identified",
     ]
-    assert set(persons["persona"]) == {
-        "power_user",
-        "regular",
-        "casual",
-        "bargain_hunter",
-        "window_shopper",
-    }
+    assert set(persons["persona"]) == set(PERSONAS)
     assert (persons["churn_date"] != "").any()
     assert (persons["signup_date"] >= "2026-01-05").any()
     opted = persons[persons["opted_out_at"] != ""]
@@ -566,7 +510,7 @@ def test_parquet_and_csv_modes(tmp_path, jsonl_run, file_format):
     assert not list((out / "events").rglob("*.jsonl*"))
     truth = read_truth(out)
     bad = truth["bad_lines"]
-    assert set(bad["reason"]) == set(BAD_LINE_REASONS) - {"invalid_json"}
+    assert set(bad["reason"]) == set(BAD_LINE_REASONS) - {INVALID_JSON}
     recorded = {(row.file, int(row.line_number)): row.reason for row in bad.itertuples()}
     # Line numbers are file lines: a CSV's header is line 1, its first row line 2.
     first_line = 2 if file_format == "csv" else 1

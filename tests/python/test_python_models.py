@@ -30,7 +30,7 @@ from sklearn.metrics import adjusted_rand_score
 from behavioral_analytics.churn import run_churn
 from behavioral_analytics.churn.truth import score_against_truth
 from behavioral_analytics.dbt_models import churn_scores, contract
-from behavioral_analytics.generator import generate
+from behavioral_analytics.generator import PERSONAS, generate
 from behavioral_analytics.model_truth import model_scores
 from behavioral_analytics.quality.gx_suites import load_suites, validate_warehouse
 from behavioral_analytics.segmentation import run_segmentation
@@ -207,7 +207,7 @@ def test_segments_recover_the_personas_and_shuffled_features_fail_the_floor(mode
     segments = models.table("person_segments")
     latest = segments[segments["as_of_date"] == segments["as_of_date"].max()]
     recovery = persona_recovery(latest, models.truth)
-    assert recovery["persons"] >= 100 and recovery["personas"] == 5
+    assert recovery["persons"] >= 100 and recovery["personas"] == len(PERSONAS)
     assert recovery["adjusted_rand_index"] >= PERSONA_FLOOR, recovery
 
     features = models.table("person_features")

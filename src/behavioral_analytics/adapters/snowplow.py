@@ -90,7 +90,6 @@ __all__ = [
     "normalize_timestamp",
 ]
 
-EVENT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 NULL_STRINGS = frozenset({"", "NULL"})
 WEB_PAGE_CONTEXT_PREFIX = "contexts_com_snowplowanalytics_snowplow_web_page_1"
 

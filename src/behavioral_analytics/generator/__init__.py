@@ -3,7 +3,9 @@
 Modules, one job each: ``world`` (personas, catalogs, devices, persons), ``simulation``
 (what they do), ``emission`` (how trackers send it), ``faults`` (bad lines), ``files``
 (event files), ``truth`` (what really happened), ``common`` (constants and helpers),
-``run`` (``generate``).
+``run`` (``generate``). The contract's rules (reason codes, event time, first received
+copy, identity, session defaults) come from ``behavioral_analytics.contract_rules``,
+the module the tests check the files and the warehouse with.
 
 ``generate()`` simulates persons (with personas, devices, logins, churn and
 consent), server-side and offline events, and bots; serialises every event the
@@ -70,7 +72,8 @@ Truth files (``<out_dir>/truth/``):
 Truth timestamps in CSV files are ISO-8601 UTC with microseconds and ``+00:00``.
 """
 
-from behavioral_analytics.generator.common import BAD_LINE_REASONS, FILE_FORMATS, GENERATOR_VERSION
+from behavioral_analytics.contract_rules import BAD_LINE_REASONS
+from behavioral_analytics.generator.common import FILE_FORMATS, GENERATOR_VERSION
 from behavioral_analytics.generator.run import generate
 from behavioral_analytics.generator.world import PERSONAS
 

@@ -12,18 +12,6 @@ from datetime import date, datetime
 
 GENERATOR_VERSION = 1
 
-# Contract order: a line with several faults gets the first of these.
-BAD_LINE_REASONS = (
-    "invalid_json",
-    "missing_event_id",
-    "missing_event_name",
-    "invalid_event_name",
-    "invalid_timestamp",
-    "missing_identity",
-    "invalid_platform",
-    "future_timestamp",
-    "invalid_revenue",
-)
 FILE_FORMATS = ("jsonl", "parquet", "csv")
 
 MS_PER_SECOND = 1_000

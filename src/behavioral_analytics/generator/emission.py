@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from behavioral_analytics import contract_rules
 from behavioral_analytics.generator.common import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -44,9 +45,18 @@ class _Sink:
         is_bot: bool,
         consent: bool,
     ) -> int:
-        device_id = anonymous_id if anonymous_id else user_id
         self.events.append(
-            (event_id, name, device_id, anonymous_id, user_id, person_id, platform, is_bot, consent)
+            (
+                event_id,
+                name,
+                contract_rules.device_id(anonymous_id, user_id),
+                anonymous_id,
+                user_id,
+                person_id,
+                platform,
+                is_bot,
+                consent,
+            )
         )
         return len(self.events) - 1
 

@@ -6,6 +6,18 @@ import json
 import random
 from typing import Any
 
+from behavioral_analytics.contract_rules import (
+    FUTURE_TIMESTAMP,
+    FUTURE_TOLERANCE_HOURS,
+    INVALID_EVENT_NAME,
+    INVALID_JSON,
+    INVALID_PLATFORM,
+    INVALID_REVENUE,
+    INVALID_TIMESTAMP,
+    MISSING_EVENT_ID,
+    MISSING_EVENT_NAME,
+    MISSING_IDENTITY,
+)
 from behavioral_analytics.generator.common import (
     MS_PER_HOUR,
     _cumulative,
@@ -22,42 +34,42 @@ from behavioral_analytics.generator.world import _STREAM_INDEX
 
 # Field-level and JSON-level bad line recipes: (kind, reason).
 _BAD_KINDS = (
-    ("truncated_json", "invalid_json"),
-    ("json_array", "invalid_json"),
-    ("bare_string", "invalid_json"),
-    ("empty_line", "invalid_json"),
-    ("event_id_absent", "missing_event_id"),
-    ("event_id_null", "missing_event_id"),
-    ("event_name_absent", "missing_event_name"),
-    ("event_name_null", "missing_event_name"),
-    ("event_name_camel", "invalid_event_name"),
-    ("event_name_dash", "invalid_event_name"),
-    ("event_name_space", "invalid_event_name"),
-    ("event_name_digit", "invalid_event_name"),
-    ("event_ts_garbage", "invalid_timestamp"),
-    ("event_ts_impossible", "invalid_timestamp"),
-    ("event_ts_absent", "invalid_timestamp"),
-    ("received_at_absent", "invalid_timestamp"),
-    ("sent_at_garbage", "invalid_timestamp"),
-    ("identity_null", "missing_identity"),
-    ("identity_empty", "missing_identity"),
-    ("identity_absent", "missing_identity"),
-    ("platform_desktop", "invalid_platform"),
-    ("platform_absent", "invalid_platform"),
-    ("platform_tv", "invalid_platform"),
-    ("future_no_sent_at", "future_timestamp"),
-    ("future_with_sent_at", "future_timestamp"),
-    ("revenue_string_number", "invalid_revenue"),
-    ("revenue_string_word", "invalid_revenue"),
-    ("multi_id_name_identity", "missing_event_id"),
-    ("multi_name_platform", "missing_event_name"),
-    ("multi_badname_timestamp", "invalid_event_name"),
-    ("multi_timestamp_identity_revenue", "invalid_timestamp"),
-    ("multi_identity_platform", "missing_identity"),
-    ("multi_platform_future_revenue", "invalid_platform"),
-    ("multi_future_revenue", "future_timestamp"),
+    ("truncated_json", INVALID_JSON),
+    ("json_array", INVALID_JSON),
+    ("bare_string", INVALID_JSON),
+    ("empty_line", INVALID_JSON),
+    ("event_id_absent", MISSING_EVENT_ID),
+    ("event_id_null", MISSING_EVENT_ID),
+    ("event_name_absent", MISSING_EVENT_NAME),
+    ("event_name_null", MISSING_EVENT_NAME),
+    ("event_name_camel", INVALID_EVENT_NAME),
+    ("event_name_dash", INVALID_EVENT_NAME),
+    ("event_name_space", INVALID_EVENT_NAME),
+    ("event_name_digit", INVALID_EVENT_NAME),
+    ("event_ts_garbage", INVALID_TIMESTAMP),
+    ("event_ts_impossible", INVALID_TIMESTAMP),
+    ("event_ts_absent", INVALID_TIMESTAMP),
+    ("received_at_absent", INVALID_TIMESTAMP),
+    ("sent_at_garbage", INVALID_TIMESTAMP),
+    ("identity_null", MISSING_IDENTITY),
+    ("identity_empty", MISSING_IDENTITY),
+    ("identity_absent", MISSING_IDENTITY),
+    ("platform_desktop", INVALID_PLATFORM),
+    ("platform_absent", INVALID_PLATFORM),
+    ("platform_tv", INVALID_PLATFORM),
+    ("future_no_sent_at", FUTURE_TIMESTAMP),
+    ("future_with_sent_at", FUTURE_TIMESTAMP),
+    ("revenue_string_number", INVALID_REVENUE),
+    ("revenue_string_word", INVALID_REVENUE),
+    ("multi_id_name_identity", MISSING_EVENT_ID),
+    ("multi_name_platform", MISSING_EVENT_NAME),
+    ("multi_badname_timestamp", INVALID_EVENT_NAME),
+    ("multi_timestamp_identity_revenue", INVALID_TIMESTAMP),
+    ("multi_identity_platform", MISSING_IDENTITY),
+    ("multi_platform_future_revenue", INVALID_PLATFORM),
+    ("multi_future_revenue", FUTURE_TIMESTAMP),
 )
-_JSON_ONLY_KINDS = frozenset(kind for kind, reason in _BAD_KINDS if reason == "invalid_json")
+_JSON_ONLY_KINDS = frozenset(kind for kind, reason in _BAD_KINDS if reason == INVALID_JSON)
 _BAD_LINE_SHARE = 0.0075
 
 # --------------------------------------------------------------------------- bad lines
@@ -72,7 +84,11 @@ def _bad_object(kind: str, template: dict[str, Any], rng: random.Random) -> dict
     else:
         obj["properties"] = {}
     received_ms = _parse_ms(obj["received_at"])
-    future_ms = received_ms + _randint(rng, 25 * MS_PER_HOUR, 72 * MS_PER_HOUR)
+    # 1 to 48 hours past the contract's tolerance
+    tolerance_ms = FUTURE_TOLERANCE_HOURS * MS_PER_HOUR
+    future_ms = received_ms + _randint(
+        rng, tolerance_ms + MS_PER_HOUR, tolerance_ms + 48 * MS_PER_HOUR
+    )
 
     def set_future(with_sent_at: bool) -> None:
         obj["event_ts"] = _fmt_ms(future_ms, 60, "+01:00")
@@ -204,7 +220,7 @@ def _insert_bad_lines(
             if sink.copy_event[template_index] >= 0:
                 break
         template_line = sink.copy_line[template_index]
-        if reasons[kind] == "invalid_json":
+        if reasons[kind] == INVALID_JSON:
             line = _bad_json_line(kind, template_line, rng)
         else:
             line = _encode(_bad_object(kind, json.loads(template_line), rng))

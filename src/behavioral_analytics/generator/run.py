@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from behavioral_analytics.contract_rules import MAX_SESSION_MINUTES, SESSION_TIMEOUT_MINUTES
 from behavioral_analytics.generator.common import FILE_FORMATS, GENERATOR_VERSION
 from behavioral_analytics.generator.emission import _Emitter, _Sink
 from behavioral_analytics.generator.files import _assemble_files, _write_event_file
@@ -26,8 +27,8 @@ def generate(
     start_date: date = date(2026, 1, 5),
     file_format: str = "jsonl",
     progress: bool = True,
-    timeout_minutes: float = 30,
-    max_session_minutes: float | None = 1440,
+    timeout_minutes: float = SESSION_TIMEOUT_MINUTES,
+    max_session_minutes: float | None = MAX_SESSION_MINUTES,
 ) -> dict[str, Any]:
     """Write synthetic raw events to ``out_dir/events`` and their truth to ``out_dir/truth``.
 

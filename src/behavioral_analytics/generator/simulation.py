@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from behavioral_analytics.contract_rules import SESSION_TIMEOUT_MINUTES
 from behavioral_analytics.generator.common import (
     MS_PER_DAY,
     MS_PER_HOUR,
@@ -235,7 +236,7 @@ class _Simulator:
         )
         t0 = local_midnight + 9 * MS_PER_HOUR + _randint(rng, 0, 3_599) * MS_PER_SECOND
         user_id = person.user_id
-        thirty = 30 * MS_PER_MINUTE
+        thirty = SESSION_TIMEOUT_MINUTES * MS_PER_MINUTE  # the contract's default timeout
         plan = [
             (t0, "page_view", {"page_path": "/"}, None),
             (t0 + 10_000, "product_view", {"product_id": "prd_0001", "price": 9.99}, None),

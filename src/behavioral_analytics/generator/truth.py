@@ -14,12 +14,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from behavioral_analytics.generator.common import (
-    _EPOCH_ORDINAL,
+from behavioral_analytics.contract_rules import (
     BAD_LINE_REASONS,
-    MS_PER_DAY,
-    _fmt_us_utc,
+    FIRST_COPY_ORDER,
+    is_shared_device,
+    linked_user_ids,
+    stitched_user_id,
 )
+from behavioral_analytics.generator.common import _EPOCH_ORDINAL, MS_PER_DAY, _fmt_us_utc
 from behavioral_analytics.generator.emission import _Sink
 from behavioral_analytics.generator.files import TRUTH_EVENTS_SCHEMA, _timestamps_us, _write_csv
 from behavioral_analytics.generator.world import Device, _World
@@ -48,18 +50,13 @@ def _write_truth(
     copy_received = np.asarray(sink.copy_received, dtype=np.int64)
     copy_event_at = np.asarray(sink.copy_event_at, dtype=np.int64)
 
-    # First received copy wins; ties: earlier file path (files are sorted by path), then line.
+    # First received copy wins (contract order: received_at, file path, line); file
+    # numbers follow the paths, as files are sorted by path.
     valid = np.flatnonzero(copy_event >= 0)
-    order = valid[
-        np.lexsort(
-            (
-                copy_line_number[valid],
-                copy_file[valid],
-                copy_received[valid],
-                copy_event[valid],
-            )
-        )
-    ]
+    copy_keys = {"received_at": copy_received, "file": copy_file, "line_number": copy_line_number}
+    # np.lexsort sorts by its last key first: event, then FIRST_COPY_ORDER.
+    sort_keys = [copy_keys[field][valid] for field in reversed(FIRST_COPY_ORDER)]
+    order = valid[np.lexsort((*sort_keys, copy_event[valid]))]
     ordered_events = copy_event[order]
     is_first = np.ones(len(order), dtype=bool)
     is_first[1:] = ordered_events[1:] != ordered_events[:-1]
@@ -88,14 +85,17 @@ def _write_truth(
     )
     # Identity per the contract, from consented events: an anonymous_id seen with exactly
     # one user_id belongs to it (before and after); with two or more it is shared.
-    links: dict[str, set[str]] = defaultdict(set)
-    for anonymous_id, user_id, consent in set(
-        zip(sink.anonymous_id, sink.user_id, sink.consent, strict=True)
-    ):
-        if consent and anonymous_id is not None and user_id is not None:
-            links[anonymous_id].add(user_id)
+    links = linked_user_ids(
+        (anonymous_id, user_id)
+        for anonymous_id, user_id, consent in set(
+            zip(sink.anonymous_id, sink.user_id, sink.consent, strict=True)
+        )
+        if consent
+    )
     single_user = {
-        anonymous_id: next(iter(users)) for anonymous_id, users in links.items() if len(users) == 1
+        anonymous_id: stitched_user_id(users)
+        for anonymous_id, users in links.items()
+        if not is_shared_device(users)
     }
     events["resolved_user_id"] = pd.Series(
         [
@@ -212,7 +212,7 @@ def _write_truth(
                 "anonymous_id": device_id if device is not None else "",
                 "person_id": owners[0] if len(owners) == 1 else "",
                 "user_ids_seen": "|".join(users),
-                "is_shared": len(users) >= 2,
+                "is_shared": is_shared_device(users),
                 "is_bot": device.is_bot if device is not None else False,
                 "bot_kind": device.bot_kind if device is not None else "",
                 "platform": "|".join(sorted(platforms_seen[device_id])),
