@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: every test. Lint (ruff, sqlfluff), pytest (unit and end
-# to end against the generator's truth), `dbt build` with its unit and data
-# tests on a generated sample, and the Great Expectations suites.
+# to end against the generator's truth, and the PostgreSQL and Spark
+# equivalence), `dbt build` with its unit and data tests on a generated
+# sample, and the Great Expectations suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${BEHAVIOR_TEST_WORK:-$(mktemp -d)}"
