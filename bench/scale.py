@@ -29,8 +29,10 @@ Per size (events over 90 days; Parquet from 5M events on, JSONL below):
    with the first 89, against the full build of step 2; the marts of both compared row for
    row up to 2M events;
 5. the growth of the full build from 1M to 10M, when both run;
-6. each target of the issue: measured, met or missed, by how much, and an
-   empty `why` for the engineer to fill in.
+6. each target of the issue: measured, met or missed, by how much, and why
+   (the engineer's explanation, kept in bench/why.yml);
+7. DuckDB's query profile of the three slowest models of the full build
+   (`profile_models.py`): their costliest operators, in the results file.
 """
 
 from __future__ import annotations
@@ -47,7 +49,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import yaml
 from _common import (
+    BENCH_SALT,
     ROOT,
     DbtError,
     DbtRun,
@@ -59,6 +63,7 @@ from _common import (
     usable_cores,
 )
 from bare_duckdb import run_bare_script
+from profile_models import profile_slowest
 from rich.console import Console
 from rich.table import Table
 
@@ -80,6 +85,10 @@ SESSIONIZED_MODEL = "model.behavioral_analytics.int_events_sessionized"
 ANALYSED_EVENTS = "main_intermediate.int_events_attributed"
 SESSIONIZED_TABLE = "main_intermediate.int_events_sessionized"
 STAGING_MODEL = "base_tracker__event_lines"
+PROFILED_MODELS = 3
+# why each target is missed: the engineer's reading of the figures and
+# profiles, versioned with the code, copied into every results file
+EXPLANATIONS = Path(__file__).with_name("why.yml")
 MEMORY_LIMIT_ENV = "BEHAVIOR_DUCKDB_MEMORY_LIMIT"
 
 # the issue's targets; "lower": measured <= target, "higher": measured >= target
@@ -683,6 +692,16 @@ def measure(target: int, args: argparse.Namespace, work: Path) -> dict:
     full, full_run, warehouse = full_build(events, work, threads)
     figures["full_build"] = full
 
+    with console.status("profile: DuckDB's query profile of the three slowest models"):
+        full["profiles"] = profile_slowest(
+            warehouse,
+            full_run.results,
+            BENCH_SALT,
+            threads,
+            os.environ.get(MEMORY_LIMIT_ENV, "3GB"),
+            count=PROFILED_MODELS,
+        )
+
     console.rule(f"{label}: the bare DuckDB script")
     figures["bare_script"] = bare_script(events, work, threads, full)
 
@@ -713,6 +732,13 @@ def measure(target: int, args: argparse.Namespace, work: Path) -> dict:
 # --------------------------------------------------------------------------- targets
 
 
+def explanation(name: str) -> str:
+    """The engineer's `why` for a missed target (bench/why.yml), else empty."""
+    if not EXPLANATIONS.exists():
+        return ""
+    return " ".join(str((yaml.safe_load(EXPLANATIONS.read_text()) or {}).get(name, "")).split())
+
+
 def verdict(name: str, measured: float | None, at: str | None, note: str = "") -> dict:
     goal, limit, better = TARGETS[name]
     row = {"goal": goal, "target": limit, "better": better, "measured": measured, "at": at}
@@ -726,7 +752,7 @@ def verdict(name: str, measured: float | None, at: str | None, note: str = "") -
         "met": met,
         "off_by": None if off_by is None else round(off_by, 2),
         "note": note,
-        "why": "",
+        "why": "" if met else explanation(name),
     }
 
 
@@ -901,7 +927,10 @@ def print_report(figures: dict, out: Path) -> None:
             "-" if result["off_by"] is None else f"{result['off_by']}x",
         )
     console.print(verdicts)
-    console.print(f"written to {out}  (fill in `why` for each missed target)")
+    for name, result in figures["targets"].items():
+        if result["met"] is False:
+            console.print(f"[red]{name}[/]: {result['why'] or '(no explanation in bench/why.yml)'}")
+    console.print(f"written to {out}")
 
 
 def main() -> None:
@@ -969,7 +998,7 @@ def main() -> None:
         "legend": {
             "off_by": "measured/target (lower is better) or target/measured (higher is better):"
             " above 1 = missed by that factor, at most 1 = met",
-            "why": "empty until the engineer explains a missed target",
+            "why": "the engineer's explanation of a missed target (bench/why.yml)",
         },
         "sizes": {},
     }

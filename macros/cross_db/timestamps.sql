@@ -54,8 +54,9 @@
 {%- endmacro %}
 
 {% macro duckdb__utc_offset_minutes(text_column) -%}
+    {#- 'Z', the usual ending, without a regular expression -#}
     case
-        when regexp_matches({{ text_column }}, '[zZ]$') then 0
+        when ends_with({{ text_column }}, 'Z') or ends_with({{ text_column }}, 'z') then 0
         when regexp_matches({{ text_column }}, '[T ][0-9:.]+[+-][0-9]{2}:?[0-9]{2}$') then
             (case when regexp_extract({{ text_column }}, '([+-])[0-9]{2}:?[0-9]{2}$', 1) = '-' then -1 else 1 end)
             * (cast(regexp_extract({{ text_column }}, '([0-9]{2}):?[0-9]{2}$', 1) as integer) * 60

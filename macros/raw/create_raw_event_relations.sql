@@ -409,7 +409,12 @@
             split_lines.file_path,
             'jsonl' as file_format,
             split_lines.line_number,
-            rtrim(split_lines.raw_line, chr(13)) as raw_line,
+            -- CRLF files: the carriage return is not part of the line (rtrim
+            -- copies every line, so only the lines that end with one pay it)
+            case
+                when ends_with(split_lines.raw_line, chr(13)) then rtrim(split_lines.raw_line, chr(13))
+                else split_lines.raw_line
+            end as raw_line,
             split_lines.encoding_error
         from (
             select
