@@ -22,9 +22,10 @@ pytestmark = pytest.mark.e2e
 SCHEMAS = ("main_marts", "main_intermediate", "main_staging")
 # the absolute path of a file differs between two events folders by construction
 SAME_FILES_ELSEWHERE = frozenset({"file_path"})
-# the models of the last run's increment (int_devices_touched) differ between an
-# incremental and a full build by design: left out of every comparison, and
-# checked against the delivered batch (test_touched_devices_are_what_the_last_batch_changed)
+# the models of the last run's increment (int_devices_touched, stg_tracker__files)
+# differ between an incremental and a full build by design: left out of every
+# comparison, and checked against the delivered batch (test_touched_devices_...,
+# test_file_statuses_...)
 STATE_TABLES = RUN_STATE_TABLES
 # person_features keeps the snapshot of every build's as-of date: a daily
 # load has one per day, a full build only the last; the shared ones must equal
@@ -113,7 +114,8 @@ def daily(built_jsonl, tmp_path_factory):
     # the last daily build's increment, read before any test builds again
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         touched = connection.execute("select * from main_intermediate.int_devices_touched").df()
-    last = {"batch": batches[-1], "before": before, "touched": touched}
+        files = connection.execute("select * from main_staging.stg_tracker__files").df()
+    last = {"batch": batches[-1], "before": before, "touched": touched, "files": files}
     return events, warehouse, outputs, last
 
 
@@ -169,6 +171,21 @@ def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
     assert arrived and arrived <= set(listed)
 
 
+def file_statuses(files: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(files["file_name"], files["load_status"], strict=True))
+
+
+def test_file_statuses_name_the_last_batch_pending(daily):
+    """stg_tracker__files after the last daily build: the batch's files pending, every
+    file delivered before it staged, nothing else."""
+    events, _, _, last = daily
+    delivered = {path.relative_to(events).as_posix() for path in events.rglob("*.jsonl*")}
+    batch = {f"{file.parent.name}/{file.name}" for file in last["batch"]}
+    assert batch and batch < delivered
+    expected = {name: "pending" if name in batch else "staged" for name in delivered}
+    assert file_statuses(last["files"]) == expected
+
+
 def test_running_the_same_build_again_changes_nothing(daily, tmp_path):
     events, warehouse, _, _ = daily
     before = tmp_path / warehouse.name
@@ -180,6 +197,9 @@ def test_running_the_same_build_again_changes_nothing(daily, tmp_path):
     # nothing new: the sessions model recomputes no device
     touched = "select count(*) from main_intermediate.int_devices_touched"
     assert run_dbt_query(warehouse, touched) == 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        files = connection.execute("select * from main_staging.stg_tracker__files").df()
+    assert set(file_statuses(files).values()) == {"staged"}
 
 
 def test_tests_pass_on_the_incremental_warehouse(daily):
@@ -212,6 +232,13 @@ def test_future_folder_does_not_stall_and_old_files_are_named(built_jsonl, tmp_p
     _, output = run_dbt(BUILD, events, warehouse)
     assert "incremental load of 0 new file(s)" in output
     assert old.name in output and "--full-refresh" in output
+    # and stg_tracker__files says so
+    status = run_dbt_query(
+        warehouse,
+        "select load_status from main_staging.stg_tracker__files"
+        f" where file_name = '{old.parent.name}/{old.name}'",
+    )
+    assert status == "outside_lookback"
     # --full-refresh takes it in
     _, output = run_dbt([*BUILD, "--full-refresh"], events, warehouse)
     loaded = run_dbt_query(
