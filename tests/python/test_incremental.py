@@ -303,6 +303,13 @@ def test_a_late_opt_out_reaches_sessions_built_before(tmp_path):
         warehouse, "select string_agg(event_id, ',' order by event_id) from main_marts.fct_events"
     )
     assert analysed == "l1,l2,p1"
+    # the phone's batch touched the laptop too (no new event there: its person opted out)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        touched = connection.execute(
+            "select device_id, change_reason, current_row_count, built_row_count"
+            " from main_intermediate.int_devices_touched order by device_id"
+        ).fetchall()
+    assert touched == [("laptop", "changed", 2, 4), ("phone", "new", 1, 0)]
     differences = compare(
         full, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE, ignore_tables=STATE_TABLES
     )
