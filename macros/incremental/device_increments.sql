@@ -3,78 +3,64 @@
     a device's history: a late event can extend or split any of its
     sessions, a new identification changes every event's person).
 
-    Before the model runs (pre_hook), `device_increment_prepare` writes the
-    devices whose input changed since the last run into `<model>__touched`
-    and deletes their rows; the model then computes those devices only
-    (`device_increment_filter`) and its rows are appended; the post_hook
-    drops the helper table. On a first build or --full-refresh nothing of
-    this runs and the model is built whole.
+    The devices whose input changed since the model was last built are a
+    model of their own, int_devices_touched (built first, in the DAG): it
+    compares a per-device signature of the input with the same signature of
+    the built rows, read through `device_increment_built_relation` (the
+    relation, not a ref: no cycle). Before the incremental model runs
+    (pre_hook), `device_increment_prepare` deletes the touched devices' rows;
+    the model then computes those devices only (`device_increment_filter`)
+    and its rows are appended. On a first build or --full-refresh nothing of
+    this runs and the model is built whole (the touched model then lists
+    every device, `full_build`).
 #}
 
-{% macro touched_devices_relation() %}
-    {{ return(api.Relation.create(
-        database=this.database, schema=this.schema, identifier=this.identifier ~ '__touched'
-    )) }}
+{% macro device_increment_built_relation(model_name) %}
+    {#- The built table of a per-device incremental model, or none when that
+        model is built whole this run (not built yet, not a table,
+        --full-refresh, or a target that rebuilds incremental models whole:
+        Spark's +full_refresh), as its own is_incremental() will say. -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.behavioral_analytics.' ~ model_name) -%}
+    {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set built = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {{ return(built if built is not none and built.is_table else none) }}
 {% endmacro %}
 
 
-{% macro device_increment_prepare(current_sql, signature_columns) %}
-    {#- current_sql: the model's input rows now (one per event, with
-        device_id); signature_columns: the columns whose change means the
-        device must be recomputed. Compares a per-device signature of the
-        input with the same signature of the model's own rows. -#}
+{% macro device_increment_prepare(touched_relation) %}
+    {#- touched_relation: the model of the devices to recompute
+        (int_devices_touched, built earlier in this run). Deletes their rows
+        from this model. Spark never gets here: there is_incremental() is
+        false (+full_refresh), as plain Parquet tables have no delete. -#}
     {%- if is_incremental() -%}
-        {%- set touched = behavioral_analytics.touched_devices_relation() -%}
-        drop table if exists {{ touched }};
-        create table {{ touched }} as
-        with
-        current_rows as (
-            {{ current_sql }}
-        ),
-        current_signatures as (
-            select
-                current_rows.device_id,
-                count(*) as row_count,
-                {{ behavioral_analytics.signature_agg(signature_columns, 'current_rows') }} as signature
-            from current_rows
-            group by 1
-        ),
-        built_signatures as (
-            select
-                built.device_id,
-                count(*) as row_count,
-                {{ behavioral_analytics.signature_agg(signature_columns, 'built') }} as signature
-            from {{ this }} as built
-            group by 1
-        )
-        select coalesce(current_signatures.device_id, built_signatures.device_id) as device_id
-        from current_signatures
-        full outer join built_signatures
-            on current_signatures.device_id = built_signatures.device_id
-        where current_signatures.device_id is null
-            or built_signatures.device_id is null
-            or current_signatures.row_count != built_signatures.row_count
-            or current_signatures.signature != built_signatures.signature;
+        {%- set touched_id = 'model.behavioral_analytics.' ~ touched_relation.identifier -%}
+        {%- if touched_id not in selected_resources -%}
+            {{ exceptions.raise_compiler_error(
+                "behavioral_analytics: " ~ this.identifier ~ " recomputes the devices listed in "
+                ~ touched_relation.identifier ~ ", which this run does not build (it would be stale):"
+                ~ " select it too, e.g. `--select " ~ touched_relation.identifier ~ "+` or `+" ~ this.identifier ~ "`."
+            ) }}
+        {%- endif -%}
         delete from {{ this }}
-        where device_id in (select touched.device_id from {{ touched }} as touched)
+        where device_id in (select touched.device_id from {{ touched_relation }} as touched)
     {%- else -%}
         select 1
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro device_increment_filter(device_column) -%}
+{% macro device_increment_filter(device_column, touched_relation) -%}
     {%- if is_incremental() -%}
-        {{ device_column }} in (select touched.device_id from {{ behavioral_analytics.touched_devices_relation() }} as touched)
+        {{ device_column }} in (select touched.device_id from {{ touched_relation }} as touched)
     {%- else -%}
         (1 = 1)
     {%- endif -%}
 {%- endmacro %}
-
-
-{% macro device_increment_cleanup() %}
-    drop table if exists {{ behavioral_analytics.touched_devices_relation() }}
-{% endmacro %}
 
 
 {% macro signature_agg(columns, relation_alias) %}

@@ -10,6 +10,9 @@
       (received dates after today do not count, so one future-dated folder
       cannot stall loads). An
       unloaded file older than that is left out and named in a warning.
+    - `<behavior__raw_schema>.event_files`: one row per file found with the
+      status this run found it in (staged, pending, outside_lookback,
+      unreadable), read by stg_tracker__files.
     Runs as an on-run-start hook.
 #}
 {% macro create_raw_event_relations() %}
@@ -85,7 +88,89 @@
     {%- endif %}
     {%- endset -%}
     {%- do statements.append(view) -%}
+    {#- the files `behavior load` put in the raw tables, and those it could not read -#}
+    {%- set files -%}
+        select
+            loaded_files.file_path,
+            loaded_files.file_name,
+            {{ behavioral_analytics.raw_file_format('loaded_files.file_name') }} as file_format,
+            loaded_files.received_date,
+            (1 = 0) as is_unreadable
+        from {{ schema }}.loaded_files as loaded_files
+        union all
+        select
+            unreadable_files.file_path,
+            unreadable_files.file_name,
+            unreadable_files.file_format,
+            unreadable_files.received_date,
+            (1 = 1) as is_unreadable
+        from {{ schema }}.unreadable_files as unreadable_files
+        where unreadable_files.file_name not in (select loaded.file_name from {{ schema }}.loaded_files as loaded)
+    {%- endset -%}
+    {%- set pending_files = none if pending is none
+        else behavioral_analytics.in_list('files.file_name', pending) -%}
+    {%- do statements.extend(behavioral_analytics.event_files_statements(schema, files, pending_files)) -%}
     {{ return(statements) }}
+{% endmacro %}
+
+
+{% macro raw_file_format(file_column) -%}
+    {#- jsonl (also .jsonl.gz), parquet or csv, from the file's extension. -#}
+    case
+        when {{ file_column }} like '%.parquet' then 'parquet'
+        when {{ file_column }} like '%.csv' then 'csv'
+        else 'jsonl'
+    end
+{%- endmacro %}
+
+
+{% macro event_files_statements(schema, files, pending_condition) %}
+    {#- The statements that write `<schema>.event_files`, one row per raw
+        events file found with the status this run found it in:
+        `unreadable` (probed and cannot be read), `pending` (this run loads
+        it: pending_condition, or every file when that is none: a first build,
+        --full-refresh, a target that rebuilds staging whole), `staged`
+        (loaded by an earlier run: base_tracker__event_lines holds it), else
+        `outside_lookback` (not loaded, older than
+        behavior__incremental_lookback_days before the latest staged received
+        date). files: a query of file_path, file_name, file_format,
+        received_date, is_unreadable. A table, not a view: it keeps this
+        run's statuses when files arrive later. -#}
+    {%- set staged = none if pending_condition is none else behavioral_analytics.staged_event_lines_relation() -%}
+    {%- set table -%}
+    create table {{ schema }}.event_files as
+    select
+        files.file_path,
+        files.file_name,
+        files.file_format,
+        files.received_date,
+        case
+            when files.is_unreadable then 'unreadable'
+            {% if staged is none -%}
+            else 'pending'
+            {%- else -%}
+            when {{ pending_condition }} then 'pending'
+            when files.file_name in (select staged.file_name from {{ staged }} as staged) then 'staged'
+            else 'outside_lookback'
+            {%- endif %}
+        end as load_status
+    from (
+        {{ files }}
+    ) as files
+    {%- endset -%}
+    {{ return(['drop table if exists ' ~ schema ~ '.event_files', table]) }}
+{% endmacro %}
+
+
+{% macro staged_event_lines_relation() %}
+    {#- base_tracker__event_lines as built, or none when staging is built
+        whole this run (not built yet, --full-refresh, a target that
+        rebuilds it whole). -#}
+    {%- set node = graph.nodes.get('model.behavioral_analytics.base_tracker__event_lines') -%}
+    {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
 
 
@@ -120,11 +205,7 @@
         unknown); none (every file) on a first build, a --full-refresh or a
         target that rebuilds staging whole. Logs the count, and warns of the
         files left out by the lookback. -#}
-    {%- set node = graph.nodes.get('model.behavioral_analytics.base_tracker__event_lines') -%}
-    {%- if flags.FULL_REFRESH or node is none or node.config.full_refresh -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set staged = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- set staged = behavioral_analytics.staged_event_lines_relation() -%}
     {%- if staged is none -%}
         {{ return(none) }}
     {%- endif -%}
@@ -204,7 +285,20 @@
     create or replace view {{ schema }}.event_lines_pending as
     {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false) }};
     create or replace table {{ schema }}.unreadable_files as
-    {{ behavioral_analytics.duckdb__select_unreadable_files(root, unreadable) }}
+    {{ behavioral_analytics.duckdb__select_unreadable_files(root, unreadable) }};
+    {%- set files -%}
+        select
+            file as file_path,
+            substr(file, {{ root | length + 2 }}) as file_name,
+            {{ behavioral_analytics.raw_file_format('file') }} as file_format,
+            try_cast(regexp_extract(file, 'received_date=(\d{4}-\d{2}-\d{2})', 1) as date) as received_date,
+            {{ behavioral_analytics.in_list('file', unreadable | map(attribute=0) | list) }} as is_unreadable
+        from glob('{{ root }}/**')
+        where {{ behavioral_analytics.duckdb__raw_file_filter('file') }}
+    {%- endset %}
+    {{ behavioral_analytics.event_files_statements(
+        schema, files, none if pending is none else behavioral_analytics.in_list('files.file_path', pending)
+    ) | join(';\n') }}
 {% endmacro %}
 
 

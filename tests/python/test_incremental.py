@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
-from behavioral_analytics.equivalence import compare
+from behavioral_analytics.equivalence import RUN_STATE_TABLES, compare
 
 from .conftest import run_dbt
 
@@ -20,6 +22,11 @@ pytestmark = pytest.mark.e2e
 SCHEMAS = ("main_marts", "main_intermediate", "main_staging")
 # the absolute path of a file differs between two events folders by construction
 SAME_FILES_ELSEWHERE = frozenset({"file_path"})
+# the models of the last run's increment (int_devices_touched, stg_tracker__files)
+# differ between an incremental and a full build by design: left out of every
+# comparison, and checked against the delivered batch (test_touched_devices_...,
+# test_file_statuses_...)
+STATE_TABLES = RUN_STATE_TABLES
 # person_features keeps the snapshot of every build's as-of date: a daily
 # load has one per day, a full build only the last; the shared ones must equal
 SNAPSHOTS = {"main_marts.person_features": "as_of_date"}
@@ -52,6 +59,40 @@ def deliver(batch: list[Path], events: Path) -> None:
         shutil.copy(file, target)
 
 
+# the columns whose change makes int_devices_touched list a device (its signature)
+SIGNATURE_COLUMNS = (
+    "device_id, event_id, event_at, received_at, person_id, person_user_id, event_name"
+)
+
+
+def sessionized_rows(warehouse: Path) -> pd.DataFrame:
+    """int_events_sessionized's signature columns, as text."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return (
+            connection.execute(
+                f"select {SIGNATURE_COLUMNS} from main_intermediate.int_events_sessionized"
+            )
+            .df()
+            .astype(str)
+        )
+
+
+def batch_event_ids(batch: list[Path]) -> set[str]:
+    """The event ids of a batch's files, read with pandas' help (JSONL, gzipped or not)."""
+    ids: set[str] = set()
+    for file in batch:
+        opener = gzip.open if file.name.endswith(".gz") else open
+        with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("event_id"), str):
+                    ids.add(record["event_id"].strip())
+    return ids
+
+
 @pytest.fixture(scope="module")
 def daily(built_jsonl, tmp_path_factory):
     root = tmp_path_factory.mktemp("incremental")
@@ -66,16 +107,23 @@ def daily(built_jsonl, tmp_path_factory):
     batches = [[file for batch in batches[:5] for file in batch], *batches[5:]]
     for batch in batches:
         deliver(batch, events)
+        if batch is batches[-1]:
+            before = sessionized_rows(warehouse)
         _, output = run_dbt(BUILD, events, warehouse)
         outputs.append(output)
-    return events, warehouse, outputs
+    # the last daily build's increment, read before any test builds again
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        touched = connection.execute("select * from main_intermediate.int_devices_touched").df()
+        files = connection.execute("select * from main_staging.stg_tracker__files").df()
+    last = {"batch": batches[-1], "before": before, "touched": touched, "files": files}
+    return events, warehouse, outputs, last
 
 
 def test_daily_batches_with_late_mobile_files_equal_a_full_build(built_jsonl, daily):
-    _, warehouse, outputs = daily
+    _, warehouse, outputs, _ = daily
     assert "incremental load of" in outputs[-1]
     differences = compare(
-        built_jsonl.warehouse, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE, SNAPSHOTS
+        built_jsonl.warehouse, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE, SNAPSHOTS, STATE_TABLES
     )
     assert not differences, "\n".join(map(str, differences))
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -85,18 +133,77 @@ def test_daily_batches_with_late_mobile_files_equal_a_full_build(built_jsonl, da
     assert kept >= 5, "each daily build adds the snapshot of its own as-of date"
 
 
+def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
+    """int_devices_touched after the last daily build lists exactly the devices whose
+    analysed events differ between the sessions built before that batch and a full
+    build of every file (pandas), each with its reason and row counts; the devices
+    of every analysed event that arrived in the batch's files are among them."""
+    _, _, _, last = daily
+    before, touched = last["before"], last["touched"]
+    full = sessionized_rows(built_jsonl.warehouse)
+
+    def device_rows(frame: pd.DataFrame) -> dict[str, set[tuple]]:
+        return {
+            device: set(rows.drop(columns="device_id").itertuples(index=False, name=None))
+            for device, rows in frame.groupby("device_id")
+        }
+
+    built, now = device_rows(before), device_rows(full)
+    expected = {
+        device: (
+            "new" if device not in built else "removed" if device not in now else "changed",
+            len(now.get(device, ())),
+            len(built.get(device, ())),
+        )
+        for device in set(built) | set(now)
+        if built.get(device) != now.get(device)
+    }
+    listed = {
+        row.device_id: (row.change_reason, row.current_row_count, row.built_row_count)
+        for row in touched.itertuples()
+    }
+    assert expected, "the last batch changed no device: the check would prove nothing"
+    assert listed == expected
+    assert touched["run_started_at"].nunique() == 1
+    # every device with an analysed event that arrived in the batch's files
+    arrived_ids = batch_event_ids(last["batch"]) - set(before["event_id"])
+    arrived = set(full.loc[full["event_id"].isin(arrived_ids), "device_id"])
+    assert arrived and arrived <= set(listed)
+
+
+def file_statuses(files: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(files["file_name"], files["load_status"], strict=True))
+
+
+def test_file_statuses_name_the_last_batch_pending(daily):
+    """stg_tracker__files after the last daily build: the batch's files pending, every
+    file delivered before it staged, nothing else."""
+    events, _, _, last = daily
+    delivered = {path.relative_to(events).as_posix() for path in events.rglob("*.jsonl*")}
+    batch = {f"{file.parent.name}/{file.name}" for file in last["batch"]}
+    assert batch and batch < delivered
+    expected = {name: "pending" if name in batch else "staged" for name in delivered}
+    assert file_statuses(last["files"]) == expected
+
+
 def test_running_the_same_build_again_changes_nothing(daily, tmp_path):
-    events, warehouse, _ = daily
+    events, warehouse, _, _ = daily
     before = tmp_path / warehouse.name
     shutil.copy(warehouse, before)
     _, output = run_dbt(BUILD, events, warehouse)
     assert "incremental load of 0 new file(s)" in output
-    differences = compare(before, warehouse, SCHEMAS)
+    differences = compare(before, warehouse, SCHEMAS, ignore_tables=STATE_TABLES)
     assert not differences, "\n".join(map(str, differences))
+    # nothing new: the sessions model recomputes no device
+    touched = "select count(*) from main_intermediate.int_devices_touched"
+    assert run_dbt_query(warehouse, touched) == 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        files = connection.execute("select * from main_staging.stg_tracker__files").df()
+    assert set(file_statuses(files).values()) == {"staged"}
 
 
 def test_tests_pass_on_the_incremental_warehouse(daily):
-    events, warehouse, _ = daily
+    events, warehouse, _, _ = daily
     run_dbt(["test", "--target", "duckdb"], events, warehouse)
 
 
@@ -125,6 +232,13 @@ def test_future_folder_does_not_stall_and_old_files_are_named(built_jsonl, tmp_p
     _, output = run_dbt(BUILD, events, warehouse)
     assert "incremental load of 0 new file(s)" in output
     assert old.name in output and "--full-refresh" in output
+    # and stg_tracker__files says so
+    status = run_dbt_query(
+        warehouse,
+        "select load_status from main_staging.stg_tracker__files"
+        f" where file_name = '{old.parent.name}/{old.name}'",
+    )
+    assert status == "outside_lookback"
     # --full-refresh takes it in
     _, output = run_dbt([*BUILD, "--full-refresh"], events, warehouse)
     loaded = run_dbt_query(
@@ -189,14 +303,23 @@ def test_a_late_opt_out_reaches_sessions_built_before(tmp_path):
         warehouse, "select string_agg(event_id, ',' order by event_id) from main_marts.fct_events"
     )
     assert analysed == "l1,l2,p1"
-    differences = compare(full, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE)
+    # the phone's batch touched the laptop too (no new event there: its person opted out)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        touched = connection.execute(
+            "select device_id, change_reason, current_row_count, built_row_count"
+            " from main_intermediate.int_devices_touched order by device_id"
+        ).fetchall()
+    assert touched == [("laptop", "changed", 2, 4), ("phone", "new", 1, 0)]
+    differences = compare(
+        full, warehouse, SCHEMAS, SAME_FILES_ELSEWHERE, ignore_tables=STATE_TABLES
+    )
     assert not differences, "\n".join(map(str, differences))
 
 
 def test_a_new_model_is_backfilled_alone(daily, tmp_path):
     """A model added later (here: fct_sessions dropped, as if new) is built from
     the incremental tables' full history, nothing else rebuilt."""
-    events, warehouse, _ = daily
+    events, warehouse, _, _ = daily
     copy = tmp_path / warehouse.name
     shutil.copy(warehouse, copy)
     import duckdb

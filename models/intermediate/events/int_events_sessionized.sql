@@ -1,12 +1,10 @@
+-- incremental runs: the pre-hook deletes the rows of the devices
+-- int_devices_touched lists, and the model computes those devices again
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ behavioral_analytics.device_increment_prepare(
-        'select * from ' ~ ref('int_events_attributed') ~ ' where is_analysed',
-        ['event_id', 'event_at', 'received_at', 'person_id', 'person_user_id', 'event_name']
-    ) }}",
-    post_hook="{{ behavioral_analytics.device_increment_cleanup() }}",
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_devices_touched')) }}",
 ) }}
 
 {%- set timeout_us = var('behavior__session_timeout_minutes') * 60 * 1000000 -%}
@@ -21,6 +19,12 @@ events_attributed as (
 
 ),
 
+devices_touched as (
+
+    select * from {{ ref('int_devices_touched') }}
+
+),
+
 -- the contract: an event without analytics consent is counted (in
 -- fct_daily_consent), never analysed, so it takes no part in sessions; nor
 -- does anything of a person after their opt-out
@@ -29,7 +33,7 @@ events as (
     select * from events_attributed
     where is_analysed
         -- incremental: only the devices whose analysed events changed, whole
-        and {{ behavioral_analytics.device_increment_filter('device_id') }}
+        and {{ behavioral_analytics.device_increment_filter('device_id', 'devices_touched') }}
 
 ),
 
