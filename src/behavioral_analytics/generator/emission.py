@@ -1,5 +1,5 @@
-"""Serialising events as trackers send them: the sink that collects events and
-their received copies, and ``_Emitter`` (clocks, batching, retries, late copies).
+"""Serialising events as trackers send them: ``_Emitter`` (clocks, batching, retries,
+late copies), which hands every event and received copy to the sink.
 """
 
 from __future__ import annotations
@@ -18,76 +18,8 @@ from behavioral_analytics.generator.common import (
     _randint,
     _uuid,
 )
+from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.world import _STREAM_INDEX, Device, PersonSpec, _World
-
-
-class _Sink:
-    """Collects events (what happened) and copies (lines as received)."""
-
-    def __init__(self) -> None:
-        # per event: (event_id, event_name, device_id, anonymous_id, user_id, person_id,
-        #             platform, is_bot, consent_analytics)
-        self.events: list[tuple] = []
-        self.orders: dict[int, tuple[str, float, str]] = {}
-        # per copy (line): (event index or -1 for a bad line, stream code, received ms,
-        #                   event_at ms, line text)
-        self.copies: list[tuple[int, int, int, int, str]] = []
-        self.bad_reason: dict[int, str] = {}
-
-    def event(
-        self,
-        event_id: str,
-        name: str,
-        anonymous_id: str | None,
-        user_id: str | None,
-        person_id: str | None,
-        platform: str,
-        is_bot: bool,
-        consent: bool,
-    ) -> int:
-        self.events.append(
-            (
-                event_id,
-                name,
-                contract_rules.device_id(anonymous_id, user_id),
-                anonymous_id,
-                user_id,
-                person_id,
-                platform,
-                is_bot,
-                consent,
-            )
-        )
-        return len(self.events) - 1
-
-    def copy(self, event_index: int, stream: str, received_ms: int, event_at_ms: int, line: str):
-        self.copies.append((event_index, _STREAM_INDEX[stream], received_ms, event_at_ms, line))
-
-    def to_columns(self) -> None:
-        """Unzip the collected tuples into column lists (after the simulation)."""
-        event_columns = list(zip(*self.events, strict=True)) or [()] * 9
-        (
-            self.event_id,
-            self.event_name,
-            self.device_id,
-            self.anonymous_id,
-            self.user_id,
-            self.person_id,
-            self.platform,
-            self.is_bot,
-            self.consent,
-        ) = (list(column) for column in event_columns)
-        copy_columns = list(zip(*self.copies, strict=True)) or [()] * 5
-        (
-            self.copy_event,
-            self.copy_stream,
-            self.copy_received,
-            self.copy_event_at,
-            self.copy_line,
-        ) = (list(column) for column in copy_columns)
-        self.events = []
-        self.copies = []
-
 
 # --------------------------------------------------------------------------- emission
 
@@ -157,7 +89,7 @@ class _Emitter:
         if platform == "ios" and device.app_version >= "4.2":  # type: ignore[operator]
             sdk = f'"sdk":"analytics-ios/{device.app_version}",'
         sink = self.sink
-        sink_events = sink.events
+        sink_event = sink.event
         is_bot = device.is_bot
         built = []
         for true_ms, name, properties, user_id in events:
@@ -187,19 +119,16 @@ class _Emitter:
                     f'"event_ts":"{ts_text}","sent_at":"'
                 )
                 tail = f'","properties":{properties_json},"context":{context_json}}}'
-            index = len(sink_events)
-            sink_events.append(
-                (
-                    event_id,
-                    name,
-                    device_id,
-                    device_id,
-                    user_id,
-                    person_id,
-                    platform,
-                    is_bot,
-                    consent != "false",
-                )
+            index = sink_event(
+                event_id,
+                name,
+                device_id,
+                device_id,
+                user_id,
+                person_id,
+                platform,
+                is_bot,
+                consent != "false",
             )
             if name == "purchase":
                 sink.orders[index] = (
@@ -229,17 +158,13 @@ class _Emitter:
     ) -> None:
         sent_text = _fmt_ms(sent_ms, offset_minutes, suffix)
         received_text = _fmt_ms(received_ms, 0, received_suffix)
-        copy = (
-            index,
-            _STREAM_INDEX[stream],
-            received_ms,
-            received_ms - (sent_ms - ts_ms),  # event_at, exactly as a consumer computes it
-            f'{head}{sent_text}","received_at":"{received_text}{tail}',
-        )
-        copies = self.sink.copies
-        copies.append(copy)
+        stream_code = _STREAM_INDEX[stream]
+        event_at_ms = received_ms - (sent_ms - ts_ms)  # exactly as a consumer computes it
+        line = f'{head}{sent_text}","received_at":"{received_text}{tail}'
+        copy = self.sink.copy
+        copy(index, stream_code, received_ms, event_at_ms, line)
         if rng.random() < 0.002:  # collector wrote the same line twice
-            copies.append(copy)
+            copy(index, stream_code, received_ms, event_at_ms, line)
 
     def _emit_web(self, rng: random.Random, device: Device, built: list) -> None:
         skew = device.skew_ms
@@ -371,7 +296,15 @@ class _Emitter:
         if consent_false:
             obj["context"] = {"consent": {"analytics": False, "marketing": False}}
         index = self.sink.event(
-            event_id, name, None, user_id, person.person_id, platform, False, not consent_false
+            event_id,
+            name,
+            contract_rules.device_id(None, user_id),
+            None,
+            user_id,
+            person.person_id,
+            platform,
+            False,
+            not consent_false,
         )
         if name == "purchase":
             self.sink.orders[index] = (
@@ -379,12 +312,13 @@ class _Emitter:
                 properties["revenue"],
                 properties["currency"],
             )
+        stream_code = _STREAM_INDEX[platform]
         receipts = [received]
         if rng.random() < 0.005:
             receipts.append(received + _randint(rng, MS_PER_SECOND, 120 * MS_PER_SECOND))
         for received_ms in receipts:
             obj["received_at"] = _fmt_ms(received_ms, 0, "Z")
             line = _encode(obj)
-            self.sink.copy(index, platform, received_ms, true_ms, line)
+            self.sink.copy(index, stream_code, received_ms, true_ms, line)
             if rng.random() < 0.002:
-                self.sink.copy(index, platform, received_ms, true_ms, line)
+                self.sink.copy(index, stream_code, received_ms, true_ms, line)

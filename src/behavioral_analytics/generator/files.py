@@ -1,5 +1,6 @@
 """Writing event files: grouping received copies into files by received date,
-stream and time chunk, and writing JSONL, Parquet or CSV.
+stream and time chunk, and writing JSONL, Parquet or CSV one received date at a
+time from the sink's spool, with the planned bad lines inserted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import io
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from behavioral_analytics.generator.common import MS_PER_DAY, _day_string, _encode
-from behavioral_analytics.generator.emission import _Sink
-from behavioral_analytics.generator.faults import _insert_bad_lines
+from behavioral_analytics.generator.faults import _BAD_KINDS, _bad_line_text, _plan_bad_lines
+from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.world import _STREAM_CHUNK_MS, STREAMS
 
 # --------------------------------------------------------------------------- writing
@@ -121,32 +122,105 @@ def _timestamps_us(values: np.ndarray) -> pd.Series:
     return pd.Series(pd.to_datetime(values, unit="us", utc=True)).dt.as_unit("us")
 
 
-def _assemble_files(sink: _Sink, file_format: str, seed: int) -> list[tuple[str, str, list[int]]]:
-    """Group copies into files (by received date, stream, time chunk) and add bad lines.
+class EventFile(NamedTuple):
+    path: str  # relative to events/
+    stream: str
+    day: int
+    copies: np.ndarray  # copy numbers in line order (bad lines not included)
 
-    Returns (path relative to events/, stream, copy indices in line order), sorted by path.
+
+class FileLayout(NamedTuple):
+    """Where every line went: per copy its file number and line number; the bad lines."""
+
+    paths: list[str]
+    copy_file: np.ndarray
+    copy_line: np.ndarray
+    lines_per_file: list[int]
+    bad_per_file: list[int]
+    # (file number, line number, reason, raw line), by file and line
+    bad_rows: list[tuple[int, int, str, str]]
+
+
+def _assemble_files(copies: dict[str, np.ndarray], file_format: str) -> list[EventFile]:
+    """Group copies into files (by received date, stream, time chunk), sorted by path.
+
+    Within a file, lines are in order of receipt, ties in order of emission.
     """
-    received = np.asarray(sink.copy_received, dtype=np.int64)
-    stream_codes = np.asarray(sink.copy_stream, dtype=np.int64)
+    received = copies["received"]
+    stream_codes = copies["stream"].astype(np.int64)
     chunk_ms = np.asarray([_STREAM_CHUNK_MS[name] for name in STREAMS], dtype=np.int64)
     days = received // MS_PER_DAY
-    chunks = (received % MS_PER_DAY) // chunk_ms[stream_codes]
-    sequence = np.arange(len(received))
-    order = np.lexsort((sequence, received, chunks, stream_codes, days))
-    sorted_keys = np.stack([days[order], stream_codes[order], chunks[order]])
-    starts = np.flatnonzero(np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)) + 1
-    groups: dict[tuple[int, int], list[list[int]]] = defaultdict(list)
+    within_day = received - days * MS_PER_DAY
+    group = (days * len(STREAMS) + stream_codes) * 4 + within_day // chunk_ms[stream_codes]
+    del stream_codes
+    # One stable sort on (day, stream, chunk, time of day): 2**27 ms > one day.
+    order = np.argsort((group << 27) | within_day, kind="stable")
+    del within_day
+    sorted_group = group[order]
+    del group
+    starts = np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1
+    numbers: dict[tuple[int, int], int] = defaultdict(int)
+    files: list[EventFile] = []
     for start, block in zip(
         [0, *starts.tolist()], np.split(order, starts) if len(order) else [], strict=False
     ):
-        key = (int(sorted_keys[0, start]), int(sorted_keys[1, start]))
-        groups[key].append(block.tolist())
-    files: list[tuple[str, str, list[int]]] = []
-    for (day, stream_code), chunk_lists in groups.items():
+        day, stream_code = divmod(int(sorted_group[start]) // 4, len(STREAMS))
         stream = STREAMS[stream_code]
-        folder = f"received_date={_day_string(day)}"
-        for number, indices in enumerate(chunk_lists, start=1):
-            files.append((f"{folder}/{_file_name(stream, number, file_format)}", stream, indices))
-    files.sort(key=lambda item: item[0])
-    _insert_bad_lines(sink, files, file_format, seed)
+        numbers[(day, stream_code)] += 1
+        name = _file_name(stream, numbers[(day, stream_code)], file_format)
+        files.append(EventFile(f"received_date={_day_string(day)}/{name}", stream, day, block))
+    files.sort(key=lambda item: item.path)
     return files
+
+
+def _write_event_files(
+    sink: _Sink,
+    files: list[EventFile],
+    events_dir: Path,
+    file_format: str,
+    seed: int,
+) -> FileLayout:
+    """Write every event file, one received date at a time, bad lines inserted."""
+    bad_lines, placed = _plan_bad_lines([len(f.copies) for f in files], file_format, seed)
+    reasons = dict(_BAD_KINDS)
+    copy_count = sum(len(f.copies) for f in files)
+    copy_file = np.zeros(copy_count, dtype=np.int32)
+    copy_line = np.zeros(copy_count, dtype=np.int32)
+    # Line numbers as a person reads the file: a CSV's header is line 1.
+    first_line = 2 if file_format == "csv" else 1
+    bad_rows: list[tuple[int, int, str, str]] = []
+    numbers_by_day: dict[int, list[int]] = defaultdict(list)
+    for number, event_file in enumerate(files):
+        numbers_by_day[event_file.day].append(number)
+    for day, file_numbers in sorted(numbers_by_day.items()):
+        day_lines = sink.day_lines(day)
+        day_copies = np.sort(np.concatenate([files[number].copies for number in file_numbers]))
+        for number in file_numbers:
+            event_file = files[number]
+            spool_positions = np.searchsorted(day_copies, event_file.copies)
+            lines = [day_lines[position] for position in spool_positions.tolist()]
+            texts = [
+                (
+                    position,
+                    bad_lines[bad].kind,
+                    _bad_line_text(bad_lines[bad], lines[bad_lines[bad].template]),
+                )
+                for position, bad in placed[number]
+            ]
+            is_bad = np.zeros(len(lines) + len(texts), dtype=bool)
+            for position, kind, text in texts:
+                lines.insert(position, text)
+                is_bad[position] = True
+                bad_rows.append((number, position + first_line, reasons[kind], text))
+            copy_file[event_file.copies] = number
+            copy_line[event_file.copies] = np.flatnonzero(~is_bad) + first_line
+            _write_event_file(events_dir / event_file.path, lines, file_format, event_file.stream)
+        del day_lines, day_copies
+    return FileLayout(
+        paths=[f.path for f in files],
+        copy_file=copy_file,
+        copy_line=copy_line,
+        lines_per_file=[len(f.copies) + len(p) for f, p in zip(files, placed, strict=True)],
+        bad_per_file=[len(p) for p in placed],
+        bad_rows=bad_rows,
+    )
