@@ -54,6 +54,7 @@ class _Sink:
         self._event_files: dict[str, IO[bytes]] = {}
         self._pending: dict[str, list[EventRow]] = defaultdict(list)
         self._pending_count = 0
+        self._bucket_sizes: dict[str, int] = defaultdict(int)
 
     # while simulating ---------------------------------------------------------
 
@@ -117,6 +118,7 @@ class _Sink:
                 handle = (self.spool_dir / f"events-{bucket}.pickle").open("wb")
                 self._event_files[bucket] = handle
             pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            self._bucket_sizes[bucket] += len(rows)
         self._pending = defaultdict(list)
         self._pending_count = 0
 
@@ -143,9 +145,19 @@ class _Sink:
         (self.spool_dir / f"lines-{day}.txt").unlink()
         return text.split("\n")[:-1]
 
-    def buckets(self) -> list[str]:
-        """Device buckets in sorted order (devices sorted within a bucket's rows are sorted)."""
-        return sorted(self._event_files)
+    def bucket_batches(self, rows: int) -> Iterator[list[str]]:
+        """Consecutive device buckets in sorted order, about ``rows`` event rows a batch
+        (devices in sorted order within a batch's rows sorted are sorted overall)."""
+        batch: list[str] = []
+        count = 0
+        for bucket in sorted(self._bucket_sizes):
+            batch.append(bucket)
+            count += self._bucket_sizes[bucket]
+            if count >= rows:
+                yield batch
+                batch, count = [], 0
+        if batch:
+            yield batch
 
     def bucket_rows(self, bucket: str) -> Iterator[EventRow]:
         """The event rows of one device bucket."""

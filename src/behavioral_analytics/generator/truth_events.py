@@ -28,6 +28,9 @@ from behavioral_analytics.sessionize import sessionize
 # pyarrow's default for ``pq.write_table``: the row groups a single write would make.
 ROW_GROUP_SIZE = 1024 * 1024
 
+# Event rows sessionized and written at a time (whole device buckets).
+_BATCH_ROWS = 250_000
+
 _SESSION_COLUMNS = [
     "device_id",
     "session_index",
@@ -216,8 +219,8 @@ def _write_events_and_sessions(
     parquet = _ParquetRows(truth_dir / "events.parquet")
     with (truth_dir / "sessions.csv").open("w", encoding="utf-8", newline="") as sessions_file:
         sessions_file.write(",".join(_SESSION_COLUMNS) + "\n")
-        for bucket in sink.buckets():
-            rows = list(sink.bucket_rows(bucket))
+        for buckets in sink.bucket_batches(_BATCH_ROWS):
+            rows = [row for bucket in buckets for row in sink.bucket_rows(bucket)]
             events, positions = _bucket_events(rows, first, path_array, identity)
             for row in np.flatnonzero(np.isin(positions, wanted_array)).tolist():
                 counts["ids"][rows[row][0]] = (rows[row][1], rows[row][6], rows[row][5])
