@@ -13,6 +13,7 @@ from behavioral_analytics.generator.common import (
     MS_PER_HOUR,
     MS_PER_MINUTE,
     MS_PER_SECOND,
+    ROW_NULL,
     _encode,
     _fmt_ms,
     _randint,
@@ -33,9 +34,12 @@ class _Emitter:
     Retries of an event only swap ``sent_at`` and ``received_at``.
     """
 
-    def __init__(self, world: _World, sink: _Sink) -> None:
+    def __init__(self, world: _World, sink: _Sink, rows: bool = False) -> None:
         self.world = world
         self.sink = sink
+        # Also hand the sink every copy as a row (Parquet/CSV files): tab-separated
+        # values of ROW_COLUMNS, so that writing a file needs no JSON parsing.
+        self.rows = rows
 
     # context -----------------------------------------------------------------
 
@@ -86,8 +90,12 @@ class _Emitter:
         offset = device.offset_minutes
         suffix = device.suffix
         sdk = ""
+        sdk_row = ROW_NULL
         if platform == "ios" and device.app_version >= "4.2":  # type: ignore[operator]
             sdk = f'"sdk":"analytics-ios/{device.app_version}",'
+            sdk_row = f"analytics-ios/{device.app_version}"
+        rows = self.rows
+        row_head = row_tail = ""
         sink = self.sink
         sink_event = sink.event
         is_bot = device.is_bot
@@ -136,7 +144,14 @@ class _Emitter:
                     properties["revenue"],
                     properties["currency"],
                 )
-            built.append((true_ms, index, head, tail))
+            if rows:
+                row_head = f"{event_id}\t{name}\t{ts_text}"
+                row_user = ROW_NULL if user_id is None else user_id
+                row_tail = (
+                    f"{device_id}\t{row_user}\t{platform}\t{properties_json}\t{context_json}\t"
+                    + (f"1\t{sdk_row}" if is_app else f"{ROW_NULL}\t{ROW_NULL}")
+                )
+            built.append((true_ms, index, head, tail, row_head, row_tail))
         if is_app:
             self._emit_app_batches(rng, device, built)
         else:
@@ -148,6 +163,8 @@ class _Emitter:
         index: int,
         head: str,
         tail: str,
+        row_head: str,
+        row_tail: str,
         stream: str,
         ts_ms: int,
         sent_ms: int,
@@ -161,17 +178,18 @@ class _Emitter:
         stream_code = _STREAM_INDEX[stream]
         event_at_ms = received_ms - (sent_ms - ts_ms)  # exactly as a consumer computes it
         line = f'{head}{sent_text}","received_at":"{received_text}{tail}'
+        row = f"{row_head}\t{sent_text}\t{received_text}\t{row_tail}" if row_head else None
         copy = self.sink.copy
-        copy(index, stream_code, received_ms, event_at_ms, line)
+        copy(index, stream_code, received_ms, event_at_ms, line, row)
         if rng.random() < 0.002:  # collector wrote the same line twice
-            copy(index, stream_code, received_ms, event_at_ms, line)
+            copy(index, stream_code, received_ms, event_at_ms, line, row)
 
     def _emit_web(self, rng: random.Random, device: Device, built: list) -> None:
         skew = device.skew_ms
         offset = device.offset_minutes
         suffix = device.suffix
         fixed_latency = device.fixed_latency_ms
-        for true_ms, index, head, tail in built:
+        for true_ms, index, head, tail, row_head, row_tail in built:
             if fixed_latency is not None:
                 sent_true = true_ms
                 latency = fixed_latency
@@ -184,6 +202,8 @@ class _Emitter:
                 index,
                 head,
                 tail,
+                row_head,
+                row_tail,
                 "web",
                 ts_ms,
                 sent_true + skew,
@@ -202,6 +222,8 @@ class _Emitter:
                     index,
                     head,
                     tail,
+                    row_head,
+                    row_tail,
                     "web",
                     ts_ms,
                     retry_sent + skew,
@@ -245,12 +267,14 @@ class _Emitter:
                 retry_sent = sent_true + _randint(rng, 20 * MS_PER_SECOND, 3 * MS_PER_HOUR)
                 copies.append((retry_sent, _randint(rng, 80, 2_500)))
             for copy_sent, latency in copies:
-                for true_ms, index, head, tail in batch:
+                for true_ms, index, head, tail, row_head, row_tail in batch:
                     self._write_copy(
                         rng,
                         index,
                         head,
                         tail,
+                        row_head,
+                        row_tail,
                         "mobile",
                         true_ms + skew,
                         copy_sent + skew,
@@ -316,9 +340,17 @@ class _Emitter:
         receipts = [received]
         if rng.random() < 0.005:
             receipts.append(received + _randint(rng, MS_PER_SECOND, 120 * MS_PER_SECOND))
+        row = None
         for received_ms in receipts:
             obj["received_at"] = _fmt_ms(received_ms, 0, "Z")
             line = _encode(obj)
-            self.sink.copy(index, stream_code, received_ms, true_ms, line)
+            if self.rows:
+                context = _encode(obj["context"]) if consent_false else ROW_NULL
+                row = (
+                    f"{event_id}\t{name}\t{ts_text}\t{ROW_NULL}\t{obj['received_at']}\t"
+                    f"{ROW_NULL}\t{user_id}\t{platform}\t{_encode(properties)}\t{context}\t"
+                    f"{ROW_NULL}\t{ROW_NULL}"
+                )
+            self.sink.copy(index, stream_code, received_ms, true_ms, line, row)
             if rng.random() < 0.002:
-                self.sink.copy(index, stream_code, received_ms, true_ms, line)
+                self.sink.copy(index, stream_code, received_ms, true_ms, line, row)

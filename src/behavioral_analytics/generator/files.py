@@ -18,7 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from behavioral_analytics.generator.common import MS_PER_DAY, _day_string, _encode
+from behavioral_analytics.generator.common import (
+    MS_PER_DAY,
+    ROW_COLUMNS,
+    ROW_NULL,
+    _day_string,
+    _encode,
+)
 from behavioral_analytics.generator.faults import _BAD_KINDS, _bad_line_text, _plan_bad_lines
 from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.world import _STREAM_CHUNK_MS, STREAMS
@@ -48,20 +54,7 @@ TRUTH_EVENTS_SCHEMA = pa.schema(
     ]
 )
 
-_OUTPUT_COLUMNS = (
-    "event_id",
-    "event_name",
-    "event_ts",
-    "sent_at",
-    "received_at",
-    "anonymous_id",
-    "user_id",
-    "platform",
-    "properties",
-    "context",
-    "schema_version",
-    "sdk",
-)
+_OUTPUT_COLUMNS = ROW_COLUMNS
 _JSON_COLUMNS = ("properties", "context")
 
 
@@ -76,7 +69,23 @@ def _row_values(line: str) -> list[Any]:
     return values
 
 
-def _write_event_file(path: Path, lines: list[str], file_format: str, stream: str) -> None:
+def _row_from_text(text: str) -> list[Any]:
+    """A row the emitter wrote (``ROW_COLUMNS`` tab-separated) as values."""
+    values: list[Any] = [None if value == ROW_NULL else value for value in text.split("\t")]
+    if values[10] is not None:
+        values[10] = int(values[10])  # schema_version
+    return values
+
+
+def _write_event_file(
+    path: Path,
+    lines: list[str],
+    file_format: str,
+    stream: str,
+    rows: list[list[Any]] | None = None,
+) -> None:
+    """Write one event file: ``lines`` (JSONL), or ``rows`` (Parquet/CSV; parsed from the
+    lines when not given)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if file_format == "jsonl":
         payload = ("\n".join(lines) + "\n").encode("utf-8")
@@ -84,7 +93,8 @@ def _write_event_file(path: Path, lines: list[str], file_format: str, stream: st
             payload = gzip.compress(payload, compresslevel=1, mtime=0)
         path.write_bytes(payload)
         return
-    rows = [_row_values(line) for line in lines]
+    if rows is None:
+        rows = [_row_values(line) for line in lines]
     if file_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -194,11 +204,16 @@ def _write_event_files(
         numbers_by_day[event_file.day].append(number)
     for day, file_numbers in sorted(numbers_by_day.items()):
         day_lines = sink.day_lines(day)
+        day_rows = sink.day_lines(day, "rows")
         day_copies = np.sort(np.concatenate([files[number].copies for number in file_numbers]))
         for number in file_numbers:
             event_file = files[number]
             spool_positions = np.searchsorted(day_copies, event_file.copies)
-            lines = [day_lines[position] for position in spool_positions.tolist()]
+            spool_positions = spool_positions.tolist()
+            lines = [day_lines[position] for position in spool_positions]
+            rows = None
+            if day_rows is not None:
+                rows = [_row_from_text(day_rows[position]) for position in spool_positions]
             texts = [
                 (
                     position,
@@ -210,12 +225,16 @@ def _write_event_files(
             is_bad = np.zeros(len(lines) + len(texts), dtype=bool)
             for position, kind, text in texts:
                 lines.insert(position, text)
+                if rows is not None:
+                    rows.insert(position, _row_values(text))
                 is_bad[position] = True
                 bad_rows.append((number, position + first_line, reasons[kind], text))
             copy_file[event_file.copies] = number
             copy_line[event_file.copies] = np.flatnonzero(~is_bad) + first_line
-            _write_event_file(events_dir / event_file.path, lines, file_format, event_file.stream)
-        del day_lines, day_copies
+            _write_event_file(
+                events_dir / event_file.path, lines, file_format, event_file.stream, rows
+            )
+        del day_lines, day_rows, day_copies
     return FileLayout(
         paths=[f.path for f in files],
         copy_file=copy_file,

@@ -55,7 +55,7 @@ def generate(
     spool_dir = Path(tempfile.mkdtemp(prefix=".spool-", dir=out_dir))
     try:
         sink = _Sink(spool_dir)
-        simulator = _Simulator(world, _Emitter(world, sink))
+        simulator = _Simulator(world, _Emitter(world, sink, rows=file_format != "jsonl"))
         _simulate_all(world, simulator, progress)
         sink.close()
         files = _assemble_files(sink.copy_columns(), file_format)

@@ -51,6 +51,7 @@ class _Sink:
         # events sent without consent: (event index, anonymous_id, user_id, device_id, person_id)
         self.withdrawn: list[tuple[int, str | None, str | None, str, str | None]] = []
         self._line_files: dict[int, IO[str]] = {}
+        self._row_files: dict[int, IO[str]] = {}
         self._event_files: dict[str, IO[bytes]] = {}
         self._pending: dict[str, list[EventRow]] = defaultdict(list)
         self._pending_count = 0
@@ -96,9 +97,15 @@ class _Sink:
         return index
 
     def copy(
-        self, event_index: int, stream_code: int, received_ms: int, event_at_ms: int, line: str
+        self,
+        event_index: int,
+        stream_code: int,
+        received_ms: int,
+        event_at_ms: int,
+        line: str,
+        row: str | None = None,
     ) -> None:
-        """Record one received copy (a line) of an event."""
+        """Record one received copy (a line, and for Parquet/CSV files its row) of an event."""
         self.copy_event.append(event_index)
         self.copy_stream.append(stream_code)
         self.copy_received.append(received_ms)
@@ -110,6 +117,13 @@ class _Sink:
             handle = path.open("w", encoding="utf-8", newline="", buffering=1 << 20)
             self._line_files[day] = handle
         handle.write(line + "\n")
+        if row is not None:
+            handle = self._row_files.get(day)
+            if handle is None:
+                path = self.spool_dir / f"rows-{day}.txt"
+                handle = path.open("w", encoding="utf-8", newline="", buffering=1 << 20)
+                self._row_files[day] = handle
+            handle.write(row + "\n")
 
     def _flush_events(self) -> None:
         for bucket, rows in self._pending.items():
@@ -125,7 +139,8 @@ class _Sink:
     def close(self) -> None:
         """Flush and close the spools (after the simulation)."""
         self._flush_events()
-        for handle in (*self._line_files.values(), *self._event_files.values()):
+        handles = (*self._line_files.values(), *self._row_files.values())
+        for handle in (*handles, *self._event_files.values()):
             handle.close()
 
     # after simulating ---------------------------------------------------------
@@ -139,10 +154,14 @@ class _Sink:
             "event_at": np.frombuffer(self.copy_event_at, dtype=np.int64),
         }
 
-    def day_lines(self, day: int) -> list[str]:
-        """The lines received on ``day``, in order of emission."""
-        text = (self.spool_dir / f"lines-{day}.txt").read_text(encoding="utf-8")
-        (self.spool_dir / f"lines-{day}.txt").unlink()
+    def day_lines(self, day: int, kind: str = "lines") -> list[str] | None:
+        """The lines (``kind="rows"``: rows) received on ``day``, in order of emission;
+        None if there are none."""
+        path = self.spool_dir / f"{kind}-{day}.txt"
+        if not path.exists():
+            return None
+        text = path.read_text(encoding="utf-8")
+        path.unlink()
         return text.split("\n")[:-1]
 
     def bucket_batches(self, rows: int) -> Iterator[list[str]]:
