@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -139,12 +140,13 @@ class EventFile(NamedTuple):
     copies: np.ndarray  # copy numbers in line order (bad lines not included)
 
 
-class FileLayout(NamedTuple):
+@dataclass
+class FileLayout:
     """Where every line went: per copy its file number and line number; the bad lines."""
 
     paths: list[str]
-    copy_file: np.ndarray
-    copy_line: np.ndarray
+    copy_file: np.ndarray | None
+    copy_line: np.ndarray | None
     lines_per_file: list[int]
     bad_per_file: list[int]
     # (file number, line number, reason, raw line), by file and line

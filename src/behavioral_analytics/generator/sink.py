@@ -32,6 +32,7 @@ from behavioral_analytics.generator.common import MS_PER_DAY
 EventRow = tuple[int, str, str, str, "str | None", "str | None", "str | None", str, bool, bool]
 
 _FLUSH_EVENTS = 100_000
+_BUFFER = 1 << 16  # bytes per open spool file (two per received date)
 
 
 class _Sink:
@@ -114,14 +115,14 @@ class _Sink:
         handle = self._line_files.get(day)
         if handle is None:
             path = self.spool_dir / f"lines-{day}.txt"
-            handle = path.open("w", encoding="utf-8", newline="", buffering=1 << 20)
+            handle = path.open("w", encoding="utf-8", newline="", buffering=_BUFFER)
             self._line_files[day] = handle
         handle.write(line + "\n")
         if row is not None:
             handle = self._row_files.get(day)
             if handle is None:
                 path = self.spool_dir / f"rows-{day}.txt"
-                handle = path.open("w", encoding="utf-8", newline="", buffering=1 << 20)
+                handle = path.open("w", encoding="utf-8", newline="", buffering=_BUFFER)
                 self._row_files[day] = handle
             handle.write(row + "\n")
 
@@ -153,6 +154,13 @@ class _Sink:
             "received": np.frombuffer(self.copy_received, dtype=np.int64),
             "event_at": np.frombuffer(self.copy_event_at, dtype=np.int64),
         }
+
+    def release_copies(self) -> None:
+        """Drop the per-copy arrays (the truth has taken what it needs)."""
+        self.copy_event = array("q")
+        self.copy_stream = array("b")
+        self.copy_received = array("q")
+        self.copy_event_at = array("q")
 
     def day_lines(self, day: int, kind: str = "lines") -> list[str] | None:
         """The lines (``kind="rows"``: rows) received on ``day``, in order of emission;

@@ -58,10 +58,17 @@ def _write_truth(
     )
     del first_copy
     duplicate_events = copies["event"][duplicate_copies]
+    duplicates = (
+        layout.copy_file[duplicate_copies],
+        layout.copy_line[duplicate_copies].astype(np.int64),
+        duplicate_events,
+    )
+    # What the truth needs of the copies is taken: let the per-copy arrays go.
+    del copies, duplicate_copies
+    sink.release_copies()
+    layout.copy_file = layout.copy_line = None
     wanted_ids = set(np.unique(duplicate_events).tolist()) | set(sink.orders)
     counts = _write_events_and_sessions(
         sink, first, layout.paths, truth_dir, wanted_ids, timeout_minutes, max_session_minutes
     )
-    return _write_tables(
-        world, sink, layout, first, duplicate_copies, duplicate_events, counts, truth_dir
-    )
+    return _write_tables(world, sink, layout, first, duplicates, counts, truth_dir)

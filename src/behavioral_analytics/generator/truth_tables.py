@@ -138,8 +138,7 @@ def _write_tables(
     sink: _Sink,
     layout: FileLayout,
     first: FirstCopies,
-    duplicate_copies: np.ndarray,
-    duplicate_events: np.ndarray,
+    duplicates: tuple[np.ndarray, np.ndarray, np.ndarray],
     counts: dict[str, Any],
     truth_dir: Path,
 ) -> dict[str, Any]:
@@ -156,10 +155,11 @@ def _write_tables(
     _write_csv(truth_dir / "bad_lines.csv", bad_frame)
 
     ids = counts["ids"]
+    duplicate_files, duplicate_lines, duplicate_events = duplicates
     duplicates_frame = pd.DataFrame(
         {
-            "file": [paths[file] for file in layout.copy_file[duplicate_copies].tolist()],
-            "line_number": layout.copy_line[duplicate_copies].astype(np.int64),
+            "file": [paths[file] for file in duplicate_files.tolist()],
+            "line_number": duplicate_lines,
             "event_id": [ids[event][0] for event in duplicate_events.tolist()],
         }
     ).sort_values(["file", "line_number"], kind="stable")
@@ -171,12 +171,12 @@ def _write_tables(
     # ---------------------------------------------------------------- summary
     file_count = len(paths)
     first_copies = np.bincount(first.file, minlength=file_count)
-    duplicates = np.bincount(layout.copy_file[duplicate_copies], minlength=file_count)
+    duplicates_per_file = np.bincount(duplicate_files, minlength=file_count)
     per_file = {
         path: {
             "lines": layout.lines_per_file[number],
             "valid_first_copies": int(first_copies[number]),
-            "duplicates": int(duplicates[number]),
+            "duplicates": int(duplicates_per_file[number]),
             "bad_lines": layout.bad_per_file[number],
         }
         for number, path in enumerate(paths)
@@ -189,7 +189,7 @@ def _write_tables(
     return {
         "lines": sum(layout.lines_per_file),
         "valid_events": sink.event_count,
-        "duplicates": int(len(duplicate_copies)),
+        "duplicates": len(duplicate_events),
         "bad_lines": len(layout.bad_rows),
         "bad_lines_by_reason": {reason: reasons.get(reason, 0) for reason in BAD_LINE_REASONS},
         "consent_false_events": len(sink.withdrawn),
