@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from behavioral_analytics.generator.common import (
@@ -57,6 +58,9 @@ TRUTH_EVENTS_SCHEMA = pa.schema(
 
 _OUTPUT_COLUMNS = ROW_COLUMNS
 _JSON_COLUMNS = ("properties", "context")
+_ROW_SCHEMA = pa.schema(
+    [(name, pa.int64() if name == "schema_version" else pa.string()) for name in ROW_COLUMNS]
+)
 
 
 def _row_values(line: str) -> list[Any]:
@@ -71,7 +75,10 @@ def _row_values(line: str) -> list[Any]:
 
 
 def _row_from_text(text: str) -> list[Any]:
-    """A row the emitter wrote (``ROW_COLUMNS`` tab-separated) as values."""
+    """A row the emitter wrote (``ROW_COLUMNS`` tab-separated) or a bad line (JSON) as
+    values."""
+    if text.startswith("{"):
+        return _row_values(text)
     values: list[Any] = [None if value == ROW_NULL else value for value in text.split("\t")]
     if values[10] is not None:
         values[10] = int(values[10])  # schema_version
@@ -79,14 +86,10 @@ def _row_from_text(text: str) -> list[Any]:
 
 
 def _write_event_file(
-    path: Path,
-    lines: list[str],
-    file_format: str,
-    stream: str,
-    rows: list[list[Any]] | None = None,
+    path: Path, lines: list[str], file_format: str, stream: str, rows: bool = False
 ) -> None:
-    """Write one event file: ``lines`` (JSONL), or ``rows`` (Parquet/CSV; parsed from the
-    lines when not given)."""
+    """Write one JSONL or CSV event file from its ``lines`` (JSON; with ``rows``, the
+    emitter's rows or JSON bad lines)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if file_format == "jsonl":
         payload = ("\n".join(lines) + "\n").encode("utf-8")
@@ -94,27 +97,66 @@ def _write_event_file(
             payload = gzip.compress(payload, compresslevel=1, mtime=0)
         path.write_bytes(payload)
         return
-    if rows is None:
-        rows = [_row_values(line) for line in lines]
+    values = [_row_from_text(line) if rows else _row_values(line) for line in lines]
     if file_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(_OUTPUT_COLUMNS)
-        writer.writerows(["" if value is None else value for value in row] for row in rows)
+        writer.writerows(["" if value is None else value for value in row] for row in values)
         path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
         return
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in _OUTPUT_COLUMNS]
-    schema = pa.schema(
+    columns = list(zip(*values, strict=True)) if values else [() for _ in _OUTPUT_COLUMNS]
+    _write_parquet(path, _rows_table(columns))
+
+
+def _rows_table(columns: list) -> pa.Table:
+    return pa.Table.from_arrays(
         [
-            (name, pa.int64() if name == "schema_version" else pa.string())
-            for name in _OUTPUT_COLUMNS
-        ]
+            pa.array(list(values), type=_ROW_SCHEMA.field(i).type)
+            for i, values in enumerate(columns)
+        ],
+        schema=_ROW_SCHEMA,
     )
-    table = pa.Table.from_arrays(
-        [pa.array(list(values), type=schema.field(i).type) for i, values in enumerate(columns)],
-        schema=schema,
-    )
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="snappy")
+
+
+def _read_row_spool(path: Path) -> pa.Table:
+    """A received date's rows spool (``ROW_COLUMNS`` tab-separated) as a table."""
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=list(ROW_COLUMNS), block_size=1 << 26),
+        parse_options=pacsv.ParseOptions(
+            delimiter="\t", quote_char=False, double_quote=False, escape_char=False
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=_ROW_SCHEMA, null_values=[ROW_NULL], strings_can_be_null=True
+        ),
+    )
+    path.unlink()
+    return table
+
+
+def _write_parquet_rows(
+    path: Path,
+    day_rows: pa.Table,
+    spool_positions: np.ndarray,
+    is_bad: np.ndarray,
+    texts: list[tuple[int, str, str]],
+) -> None:
+    """One Parquet event file: the day's spooled rows at ``spool_positions``, bad lines
+    (parsed) where ``is_bad``."""
+    order = np.empty(len(is_bad), dtype=np.int64)
+    order[~is_bad] = spool_positions
+    source = day_rows
+    if texts:
+        order[is_bad] = np.arange(day_rows.num_rows, day_rows.num_rows + len(texts))
+        bad_values = [_row_values(text) for _, _, text in texts]
+        source = pa.concat_tables([day_rows, _rows_table(list(zip(*bad_values, strict=True)))])
+    _write_parquet(path, source.take(order).combine_chunks())
 
 
 def _file_name(stream: str, number: int, file_format: str) -> str:
@@ -206,36 +248,38 @@ def _write_event_files(
         numbers_by_day[event_file.day].append(number)
     for day, file_numbers in sorted(numbers_by_day.items()):
         day_lines = sink.day_lines(day)
-        day_rows = sink.day_lines(day, "rows")
+        day_rows: list[str] | pa.Table | None = None
+        if file_format == "csv":
+            day_rows = sink.day_lines(day, "rows")
+        elif file_format == "parquet":
+            day_rows = _read_row_spool(sink.spool_path(day, "rows"))
         day_copies = np.sort(np.concatenate([files[number].copies for number in file_numbers]))
         for number in file_numbers:
             event_file = files[number]
             spool_positions = np.searchsorted(day_copies, event_file.copies)
-            spool_positions = spool_positions.tolist()
-            lines = [day_lines[position] for position in spool_positions]
-            rows = None
-            if day_rows is not None:
-                rows = [_row_from_text(day_rows[position]) for position in spool_positions]
-            texts = [
-                (
-                    position,
-                    bad_lines[bad].kind,
-                    _bad_line_text(bad_lines[bad], lines[bad_lines[bad].template]),
-                )
-                for position, bad in placed[number]
+            bad = [
+                (position, bad_lines[n], day_lines[spool_positions[bad_lines[n].template]])
+                for position, n in placed[number]
             ]
-            is_bad = np.zeros(len(lines) + len(texts), dtype=bool)
+            texts = [
+                (position, line.kind, _bad_line_text(line, template))
+                for position, line, template in bad
+            ]
+            is_bad = np.zeros(len(spool_positions) + len(texts), dtype=bool)
             for position, kind, text in texts:
-                lines.insert(position, text)
-                if rows is not None:
-                    rows.insert(position, _row_values(text))
                 is_bad[position] = True
                 bad_rows.append((number, position + first_line, reasons[kind], text))
             copy_file[event_file.copies] = number
             copy_line[event_file.copies] = np.flatnonzero(~is_bad) + first_line
-            _write_event_file(
-                events_dir / event_file.path, lines, file_format, event_file.stream, rows
-            )
+            path = events_dir / event_file.path
+            if isinstance(day_rows, pa.Table):
+                _write_parquet_rows(path, day_rows, spool_positions, is_bad, texts)
+                continue
+            source = day_lines if day_rows is None else day_rows
+            lines = [source[position] for position in spool_positions.tolist()]
+            for position, _, text in texts:
+                lines.insert(position, text)
+            _write_event_file(path, lines, file_format, event_file.stream, day_rows is not None)
         del day_lines, day_rows, day_copies
     return FileLayout(
         paths=[f.path for f in files],

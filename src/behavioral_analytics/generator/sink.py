@@ -162,6 +162,10 @@ class _Sink:
         self.copy_received = array("q")
         self.copy_event_at = array("q")
 
+    def spool_path(self, day: int, kind: str = "lines") -> Path:
+        """The spool of the lines (``kind="rows"``: rows) received on ``day``."""
+        return self.spool_dir / f"{kind}-{day}.txt"
+
     def day_lines(self, day: int, kind: str = "lines") -> list[str] | None:
         """The lines (``kind="rows"``: rows) received on ``day``, in order of emission;
         None if there are none."""
