@@ -23,7 +23,7 @@ from behavioral_analytics.contract_rules import (
 from behavioral_analytics.generator.common import _fmt_us_utc
 from behavioral_analytics.generator.files import TRUTH_EVENTS_SCHEMA, _timestamps_us
 from behavioral_analytics.generator.sink import _Sink
-from behavioral_analytics.sessionize import sessionize
+from behavioral_analytics.sessionize import _sort_order, sessionize
 
 # pyarrow's default for ``pq.write_table``: the row groups a single write would make.
 ROW_GROUP_SIZE = 1024 * 1024
@@ -167,30 +167,49 @@ def _bucket_events(
     return events, positions
 
 
-def _sessions(sessionized: pd.DataFrame) -> pd.DataFrame:
-    event_us = sessionized["event_at"].dt.tz_convert(None).dt.as_unit("us").to_numpy().view("int64")
-    sessions = (
-        sessionized.assign(_us=event_us)
-        .dropna(subset=["session_index"])
-        .groupby(["device_id", "session_index"], sort=True)
-        .agg(
-            session_start_us=("_us", "min"),
-            session_end_us=("_us", "max"),
-            event_count=("event_id", "size"),
-            first_event_id=("event_id", "first"),
-            is_bot=("is_bot", "first"),
-        )
-        .reset_index()
+def _sessionized(
+    events: pd.DataFrame, timeout_minutes: float, max_session_minutes: float | None
+) -> pd.DataFrame:
+    """``events`` in the truth's order (device_id, event_at, event_id) with session_index
+    (null for an event that is not analysed)."""
+    order = _sort_order(events)
+    events = events.take(order).reset_index(drop=True)
+    analysed = events["is_analysed"].to_numpy()
+    # The contract: an event without analytics consent is not used by any analysis,
+    # sessions included; nor is anything after its person's opt-out. Those keep a null
+    # session_index. Bots are sessionized (their behaviour is how they are found).
+    sessions = sessionize(
+        events[analysed], timeout_minutes=timeout_minutes, max_session_minutes=max_session_minutes
     )
+    # sessionize returns its rows in the same order: the analysed rows, as sorted.
+    if not np.array_equal(sessions["event_id"].to_numpy(), events["event_id"].to_numpy()[analysed]):
+        raise AssertionError("sessionize returned the events in another order")
+    session_index = np.zeros(len(events), dtype=np.int64)
+    session_index[analysed] = sessions["session_index"].to_numpy()
+    events["session_index"] = pd.arrays.IntegerArray(session_index, ~analysed)
+    return events[TRUTH_EVENTS_SCHEMA.names]
+
+
+def _sessions(sessionized: pd.DataFrame) -> pd.DataFrame:
+    """One row per session of ``sessionized`` (in its order: a session's events are
+    consecutive rows, in event time)."""
+    rows = sessionized[sessionized["session_index"].notna().to_numpy()]
+    device = rows["device_id"].to_numpy()
+    session = rows["session_index"].to_numpy(dtype=np.int64)
+    event_us = rows["event_at"].dt.tz_convert(None).dt.as_unit("us").to_numpy().view("int64")
+    is_start = np.ones(len(rows), dtype=bool)
+    is_start[1:] = (device[1:] != device[:-1]) | (session[1:] != session[:-1])
+    starts = np.flatnonzero(is_start)
+    ends = np.append(starts[1:], len(rows)) - 1
     return pd.DataFrame(
         {
-            "device_id": sessions["device_id"],
-            "session_index": sessions["session_index"],
-            "session_start_at": [_fmt_us_utc(int(v)) for v in sessions["session_start_us"]],
-            "session_end_at": [_fmt_us_utc(int(v)) for v in sessions["session_end_us"]],
-            "event_count": sessions["event_count"],
-            "first_event_id": sessions["first_event_id"],
-            "is_bot": sessions["is_bot"],
+            "device_id": device[starts],
+            "session_index": session[starts],
+            "session_start_at": [_fmt_us_utc(v) for v in event_us[starts].tolist()],
+            "session_end_at": [_fmt_us_utc(v) for v in event_us[ends].tolist()],
+            "event_count": ends - starts + 1,
+            "first_event_id": rows["event_id"].to_numpy()[starts],
+            "is_bot": rows["is_bot"].to_numpy()[starts],
         }
     )
 
@@ -225,23 +244,8 @@ def _write_events_and_sessions(
             for row in np.flatnonzero(np.isin(positions, wanted_array)).tolist():
                 counts["ids"][rows[row][0]] = (rows[row][1], rows[row][6], rows[row][5])
             del rows
-            # The contract: an event without analytics consent is not used by any
-            # analysis, sessions included; nor is anything after its person's opt-out.
-            # Those keep a null session_index. Bots are sessionized (their behaviour is
-            # how they are found).
-            consented_sessions = sessionize(
-                events[events["is_analysed"]],
-                timeout_minutes=timeout_minutes,
-                max_session_minutes=max_session_minutes,
-            )[["event_id", "session_index"]]
-            sessionized = events.merge(
-                consented_sessions, on="event_id", how="left", validate="1:1"
-            )
-            del events, consented_sessions
-            sessionized["session_index"] = sessionized["session_index"].astype("Int64")
-            sessionized = sessionized.sort_values(
-                ["device_id", "event_at", "event_id"], kind="stable"
-            ).reset_index(drop=True)[TRUTH_EVENTS_SCHEMA.names]
+            sessionized = _sessionized(events, timeout_minutes, max_session_minutes)
+            del events
             parquet.add(
                 pa.Table.from_pandas(sessionized, schema=TRUTH_EVENTS_SCHEMA, preserve_index=False)
             )
