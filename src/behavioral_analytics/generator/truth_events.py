@@ -28,6 +28,8 @@ from behavioral_analytics.sessionize import _sort_order, sessionize
 # pyarrow's default for ``pq.write_table``: the row groups a single write would make.
 ROW_GROUP_SIZE = 1024 * 1024
 
+_NEVER = np.iinfo(np.int64).max
+
 # Event rows sessionized and written at a time (whole device buckets).
 _BATCH_ROWS = 250_000
 
@@ -106,8 +108,14 @@ class _Identity:
         for index, anonymous_id, user_id, device_id, _ in sink.withdrawn:
             key = self.person_key(anonymous_id, user_id, device_id)
             at_us = int(event_at_ms[index]) * 1000
-            if key is not None and at_us < self.opt_out_at.get(key, np.iinfo(np.int64).max):
+            if key is not None and at_us < self.opt_out_at.get(key, _NEVER):
                 self.opt_out_at[key] = at_us
+        # (anonymous_id, user_id) -> the opt-out of the person they resolve to, if any
+        self.opt_out_by_ids: dict[tuple[str | None, str | None], int] = {}
+        for device_id, anonymous_id, user_id, _, _, _ in sink.identities:
+            key = self.person_key(anonymous_id, user_id, device_id)
+            if key in self.opt_out_at:
+                self.opt_out_by_ids[(anonymous_id, user_id)] = self.opt_out_at[key]
 
     def person_key(self, anonymous_id: str | None, user_id: str | None, device_id: str):
         """The person the identity rule can know: the event's own user_id, else the
@@ -153,14 +161,10 @@ def _bucket_events(
         ],
         dtype=object,
     )
-    opt_out_at = identity.opt_out_at
-    keys = map(identity.person_key, anonymous_id, user_id, device_id)
-    events["is_after_opt_out"] = np.fromiter(
-        (
-            key is not None and key in opt_out_at and at_us >= opt_out_at[key]
-            for key, at_us in zip(keys, event_at_us.tolist(), strict=True)
-        ),
-        dtype=bool,
+    opt_out_at = identity.opt_out_by_ids.get
+    events["is_after_opt_out"] = event_at_us >= np.fromiter(
+        (opt_out_at(ids, _NEVER) for ids in zip(anonymous_id, user_id, strict=True)),
+        dtype=np.int64,
         count=len(rows),
     )
     events["is_analysed"] = events["consent_analytics"] & ~events["is_after_opt_out"]
