@@ -4,6 +4,7 @@ late copies), which hands every event and received copy to the sink.
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -354,3 +355,25 @@ class _Emitter:
             self.sink.copy(index, stream_code, received_ms, true_ms, line, row)
             if rng.random() < 0.002:
                 self.sink.copy(index, stream_code, received_ms, true_ms, line, row)
+
+
+def _line_from_row(row: dict[str, Any]) -> str:
+    """The JSON line of a copy the emitter wrote as a row (``ROW_COLUMNS`` -> value):
+    its keys in the order the emitter writes them for the row's platform."""
+    platform = row["platform"]
+    if platform == "web":
+        keys = ["event_id", "event_name", "platform", "anonymous_id", "user_id", "event_ts"]
+        keys += ["sent_at", "received_at", "properties", "context"]
+    elif platform in ("server", "offline"):
+        keys = ["event_id", "event_name", "platform", "user_id", "event_ts", "received_at"]
+        keys += ["properties"] + (["context"] if row["context"] is not None else [])
+    else:  # apps
+        keys = ["event_id", "event_name", "event_ts", "sent_at", "received_at", "anonymous_id"]
+        keys += ["user_id"] if row["user_id"] is not None else []
+        keys += ["platform", "schema_version"] + (["sdk"] if row["sdk"] is not None else [])
+        keys += ["properties", "context"]
+    obj = {key: row[key] for key in keys}
+    for key in ("properties", "context"):
+        if key in obj:
+            obj[key] = json.loads(obj[key])
+    return _encode(obj)

@@ -27,6 +27,7 @@ from behavioral_analytics.generator.common import (
     _day_string,
     _encode,
 )
+from behavioral_analytics.generator.emission import _line_from_row
 from behavioral_analytics.generator.faults import _BAD_KINDS, _bad_line_text, _plan_bad_lines
 from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.world import _STREAM_CHUNK_MS, STREAMS
@@ -140,6 +141,19 @@ def _read_row_spool(path: Path) -> pa.Table:
     return table
 
 
+def _template_line(
+    day_lines: list[str] | None, day_rows: list[str] | pa.Table | None, position: int
+) -> str:
+    """The JSON line of the copy at ``position`` of a day's spool (rebuilt from its row
+    for Parquet/CSV files)."""
+    if day_lines is not None:
+        return day_lines[position]
+    if isinstance(day_rows, pa.Table):
+        return _line_from_row(day_rows.slice(position, 1).to_pylist()[0])
+    assert day_rows is not None
+    return _line_from_row(dict(zip(ROW_COLUMNS, _row_from_text(day_rows[position]), strict=True)))
+
+
 def _write_parquet_rows(
     path: Path,
     day_rows: pa.Table,
@@ -247,18 +261,26 @@ def _write_event_files(
     for number, event_file in enumerate(files):
         numbers_by_day[event_file.day].append(number)
     for day, file_numbers in sorted(numbers_by_day.items()):
-        day_lines = sink.day_lines(day)
         day_rows: list[str] | pa.Table | None = None
-        if file_format == "csv":
-            day_rows = sink.day_lines(day, "rows")
-        elif file_format == "parquet":
-            day_rows = _read_row_spool(sink.spool_path(day, "rows"))
+        if file_format == "parquet":
+            day_rows = _read_row_spool(sink.spool_path(day))
+            day_lines = None
+        else:
+            day_lines = sink.day_lines(day)
+            if file_format == "csv":
+                day_rows, day_lines = day_lines, None
         day_copies = np.sort(np.concatenate([files[number].copies for number in file_numbers]))
         for number in file_numbers:
             event_file = files[number]
             spool_positions = np.searchsorted(day_copies, event_file.copies)
             bad = [
-                (position, bad_lines[n], day_lines[spool_positions[bad_lines[n].template]])
+                (
+                    position,
+                    bad_lines[n],
+                    _template_line(
+                        day_lines, day_rows, int(spool_positions[bad_lines[n].template])
+                    ),
+                )
                 for position, n in placed[number]
             ]
             texts = [
@@ -275,7 +297,7 @@ def _write_event_files(
             if isinstance(day_rows, pa.Table):
                 _write_parquet_rows(path, day_rows, spool_positions, is_bad, texts)
                 continue
-            source = day_lines if day_rows is None else day_rows
+            source = day_rows if day_lines is None else day_lines
             lines = [source[position] for position in spool_positions.tolist()]
             for position, _, text in texts:
                 lines.insert(position, text)

@@ -2,8 +2,8 @@
 
 Nothing grows with the event count in memory except a few numbers per copy:
 
-- every copy's line is appended to a spool file of its UTC received date
-  (``lines-<day>.txt``, in order of emission), and its event, stream, received
+- every copy's line (for Parquet/CSV files: its row) is appended to a spool file of
+  its UTC received date (``lines-<day>.txt``, in order of emission), and its event, stream, received
   time and event time to compact arrays;
 - every event's row (ids, name, platform, flags) is pickled in batches to a
   spool of its device bucket (the first two characters of its device_id, so
@@ -52,7 +52,6 @@ class _Sink:
         # events sent without consent: (event index, anonymous_id, user_id, device_id, person_id)
         self.withdrawn: list[tuple[int, str | None, str | None, str, str | None]] = []
         self._line_files: dict[int, IO[str]] = {}
-        self._row_files: dict[int, IO[str]] = {}
         self._event_files: dict[str, IO[bytes]] = {}
         self._pending: dict[str, list[EventRow]] = defaultdict(list)
         self._pending_count = 0
@@ -117,14 +116,8 @@ class _Sink:
             path = self.spool_dir / f"lines-{day}.txt"
             handle = path.open("w", encoding="utf-8", newline="", buffering=_BUFFER)
             self._line_files[day] = handle
-        handle.write(line + "\n")
-        if row is not None:
-            handle = self._row_files.get(day)
-            if handle is None:
-                path = self.spool_dir / f"rows-{day}.txt"
-                handle = path.open("w", encoding="utf-8", newline="", buffering=_BUFFER)
-                self._row_files[day] = handle
-            handle.write(row + "\n")
+        # Parquet/CSV files need the row only (a bad line's template line is rebuilt from it).
+        handle.write((line if row is None else row) + "\n")
 
     def _flush_events(self) -> None:
         for bucket, rows in self._pending.items():
@@ -140,8 +133,7 @@ class _Sink:
     def close(self) -> None:
         """Flush and close the spools (after the simulation)."""
         self._flush_events()
-        handles = (*self._line_files.values(), *self._row_files.values())
-        for handle in (*handles, *self._event_files.values()):
+        for handle in (*self._line_files.values(), *self._event_files.values()):
             handle.close()
 
     # after simulating ---------------------------------------------------------
@@ -162,16 +154,13 @@ class _Sink:
         self.copy_received = array("q")
         self.copy_event_at = array("q")
 
-    def spool_path(self, day: int, kind: str = "lines") -> Path:
-        """The spool of the lines (``kind="rows"``: rows) received on ``day``."""
-        return self.spool_dir / f"{kind}-{day}.txt"
+    def spool_path(self, day: int) -> Path:
+        """The spool of the lines (Parquet/CSV: rows) received on ``day``."""
+        return self.spool_dir / f"lines-{day}.txt"
 
-    def day_lines(self, day: int, kind: str = "lines") -> list[str] | None:
-        """The lines (``kind="rows"``: rows) received on ``day``, in order of emission;
-        None if there are none."""
-        path = self.spool_dir / f"{kind}-{day}.txt"
-        if not path.exists():
-            return None
+    def day_lines(self, day: int) -> list[str]:
+        """The lines (Parquet/CSV: rows) received on ``day``, in order of emission."""
+        path = self.spool_path(day)
         text = path.read_text(encoding="utf-8")
         path.unlink()
         return text.split("\n")[:-1]
