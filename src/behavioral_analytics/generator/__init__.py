@@ -17,7 +17,7 @@ hours late, retries, lines that break the contract) into
 what really happened to ``<out_dir>/truth/``.
 
 Memory stays bounded (issue #11): the simulation streams every received copy's line
-(and, for Parquet/CSV, its row) to a spool file of its received date and every
+(for Parquet/CSV, its row instead) to a spool file of its received date and every
 event's row to a spool of its device bucket, keeping a few numbers per copy; the
 event files are then written one received date at a time and the truth one batch
 of device buckets at a time (``events.parquet`` in row groups of 1,048,576 rows, as

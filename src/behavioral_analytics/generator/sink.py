@@ -1,14 +1,15 @@
 """Where emitted events and their received copies go while the simulation runs: to disk.
 
-Nothing grows with the event count in memory except a few numbers per copy:
+In memory there stay a few numbers per copy and small records for the few events
+the truth needs by index (orders, events sent without consent):
 
-- every copy's line (for Parquet/CSV files: its row) is appended to a spool file of
-  its UTC received date (``lines-<day>.txt``, in order of emission), and its event, stream, received
-  time and event time to compact arrays;
+- every copy's line (for Parquet/CSV files: its row) is appended to a spool file
+  of its UTC received date (``lines-<day>.txt``, in order of emission), and its
+  event, stream, received time and event time to compact arrays;
 - every event's row (ids, name, platform, flags) is pickled in batches to a
   spool of its device bucket (the first two characters of its device_id, so
   that buckets in sorted order are devices in sorted order: the truth is
-  sessionized and written one bucket at a time);
+  sessionized and written one batch of buckets at a time);
 - what the truth needs across devices is kept in small sets: the distinct
   identities (device, anonymous_id, user_id, person, platform, consent) and the
   events sent without consent.
@@ -105,7 +106,7 @@ class _Sink:
         line: str,
         row: str | None = None,
     ) -> None:
-        """Record one received copy (a line, and for Parquet/CSV files its row) of an event."""
+        """Record one received copy of an event: its line, or for Parquet/CSV files its row."""
         self.copy_event.append(event_index)
         self.copy_stream.append(stream_code)
         self.copy_received.append(received_ms)
