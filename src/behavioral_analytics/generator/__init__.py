@@ -1,9 +1,11 @@
 """Deterministic synthetic product events, written in the raw event contract, with truth.
 
 Modules, one job each: ``world`` (personas, catalogs, devices, persons), ``simulation``
-(what they do), ``emission`` (how trackers send it), ``faults`` (bad lines), ``files``
-(event files), ``truth`` (what really happened), ``common`` (constants and helpers),
-``run`` (``generate``). The contract's rules (reason codes, event time, first received
+(what they do), ``emission`` (how trackers send it), ``sink`` (the spool files the
+simulation streams to), ``faults`` (bad lines), ``files`` (event files), ``truth``
+(what really happened: first copies; ``truth_events`` for events and sessions,
+``truth_tables`` for the rest), ``common`` (constants and helpers), ``run``
+(``generate``). The contract's rules (reason codes, event time, first received
 copy, identity, session defaults) come from ``behavioral_analytics.contract_rules``,
 the module the tests check the files and the warehouse with.
 
@@ -13,6 +15,15 @@ way real trackers do (device clocks that are wrong, apps that batch and arrive
 hours late, retries, lines that break the contract) into
 ``<out_dir>/events/received_date=YYYY-MM-DD/<stream>-<nnnn>.<ext>``, and writes
 what really happened to ``<out_dir>/truth/``.
+
+Memory stays bounded (issue #11): the simulation streams every received copy's line
+(for Parquet/CSV, its row instead) to a spool file of its received date and every
+event's row to a spool of its device bucket, keeping a few numbers per copy; the
+event files are then written one received date at a time and the truth one batch
+of device buckets at a time (``events.parquet`` in row groups of 1,048,576 rows, as
+one ``pq.write_table`` makes them). The bad lines are planned from the files' sizes
+with the same random draws as when everything was held in memory, so the output is
+byte-identical to it.
 
 Everything comes from ``random.Random`` instances seeded from ``seed`` (one per
 person / bot / purpose, seeded with a string so that the result does not depend

@@ -14,6 +14,24 @@ GENERATOR_VERSION = 1
 
 FILE_FORMATS = ("jsonl", "parquet", "csv")
 
+# A copy as a row of the Parquet/CSV event files: ``ROW_COLUMNS`` tab-separated, absent
+# or null values as ROW_NULL (neither can be in a value: JSON escapes control characters).
+ROW_COLUMNS = (
+    "event_id",
+    "event_name",
+    "event_ts",
+    "sent_at",
+    "received_at",
+    "anonymous_id",
+    "user_id",
+    "platform",
+    "properties",
+    "context",
+    "schema_version",
+    "sdk",
+)
+ROW_NULL = "\x00"
+
 MS_PER_SECOND = 1_000
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000

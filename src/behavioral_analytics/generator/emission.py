@@ -1,9 +1,10 @@
-"""Serialising events as trackers send them: the sink that collects events and
-their received copies, and ``_Emitter`` (clocks, batching, retries, late copies).
+"""Serialising events as trackers send them: ``_Emitter`` (clocks, batching, retries,
+late copies), which hands every event and received copy to the sink.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -13,81 +14,14 @@ from behavioral_analytics.generator.common import (
     MS_PER_HOUR,
     MS_PER_MINUTE,
     MS_PER_SECOND,
+    ROW_NULL,
     _encode,
     _fmt_ms,
     _randint,
     _uuid,
 )
+from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.world import _STREAM_INDEX, Device, PersonSpec, _World
-
-
-class _Sink:
-    """Collects events (what happened) and copies (lines as received)."""
-
-    def __init__(self) -> None:
-        # per event: (event_id, event_name, device_id, anonymous_id, user_id, person_id,
-        #             platform, is_bot, consent_analytics)
-        self.events: list[tuple] = []
-        self.orders: dict[int, tuple[str, float, str]] = {}
-        # per copy (line): (event index or -1 for a bad line, stream code, received ms,
-        #                   event_at ms, line text)
-        self.copies: list[tuple[int, int, int, int, str]] = []
-        self.bad_reason: dict[int, str] = {}
-
-    def event(
-        self,
-        event_id: str,
-        name: str,
-        anonymous_id: str | None,
-        user_id: str | None,
-        person_id: str | None,
-        platform: str,
-        is_bot: bool,
-        consent: bool,
-    ) -> int:
-        self.events.append(
-            (
-                event_id,
-                name,
-                contract_rules.device_id(anonymous_id, user_id),
-                anonymous_id,
-                user_id,
-                person_id,
-                platform,
-                is_bot,
-                consent,
-            )
-        )
-        return len(self.events) - 1
-
-    def copy(self, event_index: int, stream: str, received_ms: int, event_at_ms: int, line: str):
-        self.copies.append((event_index, _STREAM_INDEX[stream], received_ms, event_at_ms, line))
-
-    def to_columns(self) -> None:
-        """Unzip the collected tuples into column lists (after the simulation)."""
-        event_columns = list(zip(*self.events, strict=True)) or [()] * 9
-        (
-            self.event_id,
-            self.event_name,
-            self.device_id,
-            self.anonymous_id,
-            self.user_id,
-            self.person_id,
-            self.platform,
-            self.is_bot,
-            self.consent,
-        ) = (list(column) for column in event_columns)
-        copy_columns = list(zip(*self.copies, strict=True)) or [()] * 5
-        (
-            self.copy_event,
-            self.copy_stream,
-            self.copy_received,
-            self.copy_event_at,
-            self.copy_line,
-        ) = (list(column) for column in copy_columns)
-        self.events = []
-        self.copies = []
-
 
 # --------------------------------------------------------------------------- emission
 
@@ -101,9 +35,12 @@ class _Emitter:
     Retries of an event only swap ``sent_at`` and ``received_at``.
     """
 
-    def __init__(self, world: _World, sink: _Sink) -> None:
+    def __init__(self, world: _World, sink: _Sink, rows: bool = False) -> None:
         self.world = world
         self.sink = sink
+        # Also hand the sink every copy as a row (Parquet/CSV files): tab-separated
+        # values of ROW_COLUMNS, so that writing a file needs no JSON parsing.
+        self.rows = rows
 
     # context -----------------------------------------------------------------
 
@@ -154,10 +91,14 @@ class _Emitter:
         offset = device.offset_minutes
         suffix = device.suffix
         sdk = ""
+        sdk_row = ROW_NULL
         if platform == "ios" and device.app_version >= "4.2":  # type: ignore[operator]
             sdk = f'"sdk":"analytics-ios/{device.app_version}",'
+            sdk_row = f"analytics-ios/{device.app_version}"
+        rows = self.rows
+        row_head = row_tail = ""
         sink = self.sink
-        sink_events = sink.events
+        sink_event = sink.event
         is_bot = device.is_bot
         built = []
         for true_ms, name, properties, user_id in events:
@@ -187,19 +128,16 @@ class _Emitter:
                     f'"event_ts":"{ts_text}","sent_at":"'
                 )
                 tail = f'","properties":{properties_json},"context":{context_json}}}'
-            index = len(sink_events)
-            sink_events.append(
-                (
-                    event_id,
-                    name,
-                    device_id,
-                    device_id,
-                    user_id,
-                    person_id,
-                    platform,
-                    is_bot,
-                    consent != "false",
-                )
+            index = sink_event(
+                event_id,
+                name,
+                device_id,
+                device_id,
+                user_id,
+                person_id,
+                platform,
+                is_bot,
+                consent != "false",
             )
             if name == "purchase":
                 sink.orders[index] = (
@@ -207,7 +145,14 @@ class _Emitter:
                     properties["revenue"],
                     properties["currency"],
                 )
-            built.append((true_ms, index, head, tail))
+            if rows:
+                row_head = f"{event_id}\t{name}\t{ts_text}"
+                row_user = ROW_NULL if user_id is None else user_id
+                row_tail = (
+                    f"{device_id}\t{row_user}\t{platform}\t{properties_json}\t{context_json}\t"
+                    + (f"1\t{sdk_row}" if is_app else f"{ROW_NULL}\t{ROW_NULL}")
+                )
+            built.append((true_ms, index, head, tail, row_head, row_tail))
         if is_app:
             self._emit_app_batches(rng, device, built)
         else:
@@ -219,6 +164,8 @@ class _Emitter:
         index: int,
         head: str,
         tail: str,
+        row_head: str,
+        row_tail: str,
         stream: str,
         ts_ms: int,
         sent_ms: int,
@@ -229,24 +176,21 @@ class _Emitter:
     ) -> None:
         sent_text = _fmt_ms(sent_ms, offset_minutes, suffix)
         received_text = _fmt_ms(received_ms, 0, received_suffix)
-        copy = (
-            index,
-            _STREAM_INDEX[stream],
-            received_ms,
-            received_ms - (sent_ms - ts_ms),  # event_at, exactly as a consumer computes it
-            f'{head}{sent_text}","received_at":"{received_text}{tail}',
-        )
-        copies = self.sink.copies
-        copies.append(copy)
+        stream_code = _STREAM_INDEX[stream]
+        event_at_ms = received_ms - (sent_ms - ts_ms)  # exactly as a consumer computes it
+        line = f'{head}{sent_text}","received_at":"{received_text}{tail}'
+        row = f"{row_head}\t{sent_text}\t{received_text}\t{row_tail}" if row_head else None
+        copy = self.sink.copy
+        copy(index, stream_code, received_ms, event_at_ms, line, row)
         if rng.random() < 0.002:  # collector wrote the same line twice
-            copies.append(copy)
+            copy(index, stream_code, received_ms, event_at_ms, line, row)
 
     def _emit_web(self, rng: random.Random, device: Device, built: list) -> None:
         skew = device.skew_ms
         offset = device.offset_minutes
         suffix = device.suffix
         fixed_latency = device.fixed_latency_ms
-        for true_ms, index, head, tail in built:
+        for true_ms, index, head, tail, row_head, row_tail in built:
             if fixed_latency is not None:
                 sent_true = true_ms
                 latency = fixed_latency
@@ -259,6 +203,8 @@ class _Emitter:
                 index,
                 head,
                 tail,
+                row_head,
+                row_tail,
                 "web",
                 ts_ms,
                 sent_true + skew,
@@ -277,6 +223,8 @@ class _Emitter:
                     index,
                     head,
                     tail,
+                    row_head,
+                    row_tail,
                     "web",
                     ts_ms,
                     retry_sent + skew,
@@ -320,12 +268,14 @@ class _Emitter:
                 retry_sent = sent_true + _randint(rng, 20 * MS_PER_SECOND, 3 * MS_PER_HOUR)
                 copies.append((retry_sent, _randint(rng, 80, 2_500)))
             for copy_sent, latency in copies:
-                for true_ms, index, head, tail in batch:
+                for true_ms, index, head, tail, row_head, row_tail in batch:
                     self._write_copy(
                         rng,
                         index,
                         head,
                         tail,
+                        row_head,
+                        row_tail,
                         "mobile",
                         true_ms + skew,
                         copy_sent + skew,
@@ -371,7 +321,15 @@ class _Emitter:
         if consent_false:
             obj["context"] = {"consent": {"analytics": False, "marketing": False}}
         index = self.sink.event(
-            event_id, name, None, user_id, person.person_id, platform, False, not consent_false
+            event_id,
+            name,
+            contract_rules.device_id(None, user_id),
+            None,
+            user_id,
+            person.person_id,
+            platform,
+            False,
+            not consent_false,
         )
         if name == "purchase":
             self.sink.orders[index] = (
@@ -379,12 +337,43 @@ class _Emitter:
                 properties["revenue"],
                 properties["currency"],
             )
+        stream_code = _STREAM_INDEX[platform]
         receipts = [received]
         if rng.random() < 0.005:
             receipts.append(received + _randint(rng, MS_PER_SECOND, 120 * MS_PER_SECOND))
+        row = None
         for received_ms in receipts:
             obj["received_at"] = _fmt_ms(received_ms, 0, "Z")
             line = _encode(obj)
-            self.sink.copy(index, platform, received_ms, true_ms, line)
+            if self.rows:
+                context = _encode(obj["context"]) if consent_false else ROW_NULL
+                row = (
+                    f"{event_id}\t{name}\t{ts_text}\t{ROW_NULL}\t{obj['received_at']}\t"
+                    f"{ROW_NULL}\t{user_id}\t{platform}\t{_encode(properties)}\t{context}\t"
+                    f"{ROW_NULL}\t{ROW_NULL}"
+                )
+            self.sink.copy(index, stream_code, received_ms, true_ms, line, row)
             if rng.random() < 0.002:
-                self.sink.copy(index, platform, received_ms, true_ms, line)
+                self.sink.copy(index, stream_code, received_ms, true_ms, line, row)
+
+
+def _line_from_row(row: dict[str, Any]) -> str:
+    """The JSON line of a copy the emitter wrote as a row (``ROW_COLUMNS`` -> value):
+    its keys in the order the emitter writes them for the row's platform."""
+    platform = row["platform"]
+    if platform == "web":
+        keys = ["event_id", "event_name", "platform", "anonymous_id", "user_id", "event_ts"]
+        keys += ["sent_at", "received_at", "properties", "context"]
+    elif platform in ("server", "offline"):
+        keys = ["event_id", "event_name", "platform", "user_id", "event_ts", "received_at"]
+        keys += ["properties"] + (["context"] if row["context"] is not None else [])
+    else:  # apps
+        keys = ["event_id", "event_name", "event_ts", "sent_at", "received_at", "anonymous_id"]
+        keys += ["user_id"] if row["user_id"] is not None else []
+        keys += ["platform", "schema_version"] + (["sdk"] if row["sdk"] is not None else [])
+        keys += ["properties", "context"]
+    obj = {key: row[key] for key in keys}
+    for key in ("properties", "context"):
+        if key in obj:
+            obj[key] = json.loads(obj[key])
+    return _encode(obj)

@@ -1,10 +1,12 @@
-"""Bad lines: the contract-breaking recipes and where they are inserted."""
+"""Bad lines: the contract-breaking recipes, where they are inserted (planned from the
+files' sizes alone) and their text (written with the file)."""
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
-from typing import Any
+from typing import Any, NamedTuple
 
 from behavioral_analytics.contract_rules import (
     FUTURE_TIMESTAMP,
@@ -29,8 +31,6 @@ from behavioral_analytics.generator.common import (
     _uuid,
     _weighted_index,
 )
-from behavioral_analytics.generator.emission import _Sink
-from behavioral_analytics.generator.world import _STREAM_INDEX
 
 # Field-level and JSON-level bad line recipes: (kind, reason).
 _BAD_KINDS = (
@@ -196,43 +196,97 @@ def _bad_json_line(kind: str, template_line: str, rng: random.Random) -> str:
     return template_line[:cut]
 
 
-def _insert_bad_lines(
-    sink: _Sink, files: list[tuple[str, str, list[int]]], file_format: str, seed: int
-) -> None:
+class _Replay:
+    """Stands in for the bad-line random stream when a line is written: returns the draws
+    the plan took for that line, in the order it took them."""
+
+    def __init__(self, draws: tuple) -> None:
+        self._draws = list(draws)
+
+    def random(self) -> float:
+        return self._draws.pop(0)
+
+    def getrandbits(self, bits: int) -> int:
+        return self._draws.pop(0)
+
+    def exhausted(self) -> bool:
+        return not self._draws
+
+
+def _draws(kind: str, rng: random.Random) -> tuple:
+    """Take from ``rng`` what ``_bad_json_line`` / ``_bad_object`` take for ``kind``.
+
+    Their draws never depend on the template line (only their values are used with it),
+    so the plan takes them in order and the line is written later from a ``_Replay``.
+    """
+    if kind in ("empty_line", "json_array"):
+        return ()
+    if kind in ("bare_string", "truncated_json"):
+        return (rng.random(),)
+    return (rng.getrandbits(128), rng.random())  # _uuid, then the future timestamp
+
+
+class BadLine(NamedTuple):
+    file_number: int
+    template: int  # position of the template among the file's received copies
+    kind: str
+    draws: tuple
+
+
+def _bad_line_text(bad: BadLine, template_line: str) -> str:
+    replay = _Replay(bad.draws)
+    if dict(_BAD_KINDS)[bad.kind] == INVALID_JSON:
+        line = _bad_json_line(bad.kind, template_line, replay)  # type: ignore[arg-type]
+    else:
+        line = _encode(_bad_object(bad.kind, json.loads(template_line), replay))  # type: ignore[arg-type]
+    assert replay.exhausted(), bad.kind
+    return line
+
+
+def _plan_bad_lines(
+    file_sizes: list[int], file_format: str, seed: int
+) -> tuple[list[BadLine], list[list[tuple[int, int]]]]:
+    """Choose every bad line: its recipe, file, template and position.
+
+    ``file_sizes`` are the received copies per file, files in path order. Returns the
+    bad lines (in the order drawn: their numbers) and per file the (position in the
+    final file, bad line number) of its bad lines, by position.
+    """
     rng = random.Random(f"{seed}/bad_lines")
     kinds = [
         kind for kind, _ in _BAD_KINDS if file_format == "jsonl" or kind not in _JSON_ONLY_KINDS
     ]
-    total_lines = sum(len(indices) for _, _, indices in files)
+    total_lines = sum(file_sizes)
     wanted = max(len(kinds), round(total_lines * _BAD_LINE_SHARE))
     plan = list(kinds) + [kinds[_randrange(rng, len(kinds))] for _ in range(wanted - len(kinds))]
-    sizes = _cumulative([len(indices) for _, _, indices in files])
-    multi_line_files = [i for i, (_, _, indices) in enumerate(files) if len(indices) >= 2]
-    reasons = dict(_BAD_KINDS)
+    sizes = _cumulative(file_sizes)
+    multi_line_files = [i for i, size in enumerate(file_sizes) if size >= 2]
+    # per file, ascending: positions of its bad lines in the file as it grows, and their numbers
+    positions: list[list[int]] = [[] for _ in file_sizes]
+    numbers: list[list[int]] = [[] for _ in file_sizes]
+    bad_lines: list[BadLine] = []
     for kind in plan:
         if kind == "empty_line" and multi_line_files:
             file_number = multi_line_files[_randrange(rng, len(multi_line_files))]
         else:
             file_number = _weighted_index(rng, sizes)
-        _, stream, indices = files[file_number]
+        inserted = positions[file_number]
+        length = file_sizes[file_number] + len(inserted)
         while True:  # a valid event line of that file (bad lines are rare)
-            template_index = indices[_randrange(rng, len(indices))]
-            if sink.copy_event[template_index] >= 0:
+            pick = _randrange(rng, length)
+            before = bisect.bisect_left(inserted, pick)
+            if before == len(inserted) or inserted[before] != pick:
                 break
-        template_line = sink.copy_line[template_index]
-        if reasons[kind] == INVALID_JSON:
-            line = _bad_json_line(kind, template_line, rng)
-        else:
-            line = _encode(_bad_object(kind, json.loads(template_line), rng))
+        draws = _draws(kind, rng)
         if kind == "empty_line":
-            position = _randint(rng, 1, len(indices) - 1)  # strictly inside the file
+            position = _randint(rng, 1, length - 1)  # strictly inside the file
         else:
-            position = _randint(rng, 0, len(indices))
-        new_index = len(sink.copy_line)
-        sink.copy_event.append(-1)
-        sink.copy_stream.append(_STREAM_INDEX[stream])
-        sink.copy_received.append(sink.copy_received[template_index])
-        sink.copy_event_at.append(0)
-        sink.copy_line.append(line)
-        sink.bad_reason[new_index] = reasons[kind]
-        indices.insert(position, new_index)
+            position = _randint(rng, 0, length)
+        at = bisect.bisect_left(inserted, position)
+        for later in range(at, len(inserted)):
+            inserted[later] += 1
+        inserted.insert(at, position)
+        numbers[file_number].insert(at, len(bad_lines))
+        bad_lines.append(BadLine(file_number, pick - before, kind, draws))
+    placed = [list(zip(p, n, strict=True)) for p, n in zip(positions, numbers, strict=True)]
+    return bad_lines, placed

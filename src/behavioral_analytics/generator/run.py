@@ -1,18 +1,20 @@
-"""The generator's entry point: world, simulation, files, truth."""
+"""The generator's entry point: world, simulation (spooled to disk), files, truth."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from behavioral_analytics.contract_rules import MAX_SESSION_MINUTES, SESSION_TIMEOUT_MINUTES
 from behavioral_analytics.generator.common import FILE_FORMATS, GENERATOR_VERSION
-from behavioral_analytics.generator.emission import _Emitter, _Sink
-from behavioral_analytics.generator.files import _assemble_files, _write_event_file
+from behavioral_analytics.generator.emission import _Emitter
+from behavioral_analytics.generator.files import _assemble_files, _write_event_files
 from behavioral_analytics.generator.simulation import _simulate_all, _Simulator
+from behavioral_analytics.generator.sink import _Sink
 from behavioral_analytics.generator.truth import _write_truth
 from behavioral_analytics.generator.world import _World
 
@@ -50,20 +52,18 @@ def generate(
     truth_dir.mkdir(parents=True)
 
     world = _World(persons, days, seed, start_date)
-    sink = _Sink()
-    simulator = _Simulator(world, _Emitter(world, sink))
-    _simulate_all(world, simulator, progress)
-    sink.to_columns()
-
-    files = _assemble_files(sink, file_format, seed)
-    file_paths = [path for path, _, _ in files]
-    for path, stream, indices in files:
-        _write_event_file(
-            events_dir / path, [sink.copy_line[i] for i in indices], file_format, stream
-        )
-    summary = _write_truth(
-        world, sink, files, truth_dir, file_paths, file_format, timeout_minutes, max_session_minutes
-    )
+    spool_dir = Path(tempfile.mkdtemp(prefix=".spool-", dir=out_dir))
+    try:
+        sink = _Sink(spool_dir)
+        simulator = _Simulator(world, _Emitter(world, sink, rows=file_format != "jsonl"))
+        _simulate_all(world, simulator, progress)
+        sink.close()
+        files = _assemble_files(sink.copy_columns(), file_format)
+        layout = _write_event_files(sink, files, events_dir, file_format, seed)
+        del files
+        summary = _write_truth(world, sink, layout, truth_dir, timeout_minutes, max_session_minutes)
+    finally:
+        shutil.rmtree(spool_dir, ignore_errors=True)
     summary["parameters"] = {
         "persons": persons,
         "days": days,
