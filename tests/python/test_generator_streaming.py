@@ -43,8 +43,11 @@ def output_digest(root: Path) -> str:
 def test_streamed_output_equals_the_in_memory_generator(tmp_path, monkeypatch, file_format):
     monkeypatch.setattr(sink, "_FLUSH_EVENTS", 97)
     monkeypatch.setattr(truth_events, "_BATCH_ROWS", 150)
+    killed = tmp_path / ".spool-killed"  # what a killed run leaves behind
+    killed.mkdir()
+    (killed / "2026-01-05.lines").write_text("{}\n")
     generate(tmp_path, file_format=file_format, **SMALL)
-    assert not list(tmp_path.glob(".spool-*")), "the spool is removed"
+    assert not list(tmp_path.glob(".spool-*")), "this run's spool and a killed run's are removed"
     assert output_digest(tmp_path) == PRE_STREAMING_DIGESTS[file_format]
 
 

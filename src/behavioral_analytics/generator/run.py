@@ -45,7 +45,8 @@ def generate(
     out_dir = Path(out_dir)
     events_dir = out_dir / "events"
     truth_dir = out_dir / "truth"
-    for folder in (events_dir, truth_dir):
+    # a killed run leaves its spool folder behind: the next run removes it
+    for folder in (events_dir, truth_dir, *out_dir.glob(".spool-*")):
         if folder.exists():
             shutil.rmtree(folder)
     events_dir.mkdir(parents=True)
