@@ -513,7 +513,7 @@ def sessionization(
                 )
             figures["duckdb_floor_note"] = (
                 "floor: lag/flag/cumulative sum over event_id, device_id, event_at of the analysed"
-                " events (the view int_events_attributed, as the model reads it), 30 min strict >"
+                " events (int_events_attributed, as the model reads it), 30 min strict >"
                 " only, into a temp table; same_rule adds the logout and 24 h cap rules;"
                 " same_output also joins every column of the analysed event to its session,"
                 " the width our model writes"

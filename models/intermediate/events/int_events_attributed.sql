@@ -1,4 +1,7 @@
-{{ config(materialized='view') }}
+-- A table, not a view: the touched devices, the sessions, the consent and
+-- persons marts and this model's tests all read it whole, and a view computes
+-- the identity and opt-out joins again for each of them.
+{{ config(materialized='table') }}
 
 -- Every valid, first-received event with its person and whether it may be
 -- analysed: the contract excludes an event without analytics consent, and an
