@@ -1,6 +1,11 @@
 import gzip
+from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
+import pytest
+import yaml
+from dbt.adapters.duckdb.environments import Environment
 
 from behavioral_analytics.raw_files import (
     gunzip_bytes,
@@ -44,3 +49,34 @@ def test_split_undecodable_keeps_every_line_and_names_the_bad_bytes():
     assert "0xff at offset 7" in split["bad_bytes"][1]
     assert "7b2262223a2022ff227d0d" in split["bad_bytes"][1]
     assert split_undecodable(None) is None
+
+
+def test_spill_settings_are_given_once_when_duckdb_opens_the_file(tmp_path):
+    """A build that spills must not fail on its next cursor (it did at 10M events).
+
+    dbt-duckdb SETs the profile's `settings` again on every new cursor, and
+    DuckDB refuses to set the temporary directory once a query has used it: the
+    memory limit and the spill folder are `config_options`, given to
+    duckdb.connect once.
+    """
+    profiles = Path(__file__).resolve().parents[2] / "profiles.yml"
+    outputs = yaml.safe_load(profiles.read_text())["behavioral_analytics"]["outputs"]
+    duckdb_output = outputs["duckdb"]
+    spill_options = {"memory_limit", "temp_directory"}
+    assert spill_options <= set(duckdb_output["config_options"])
+    assert not spill_options & set(duckdb_output.get("settings") or {})
+
+    spill = tmp_path / "spill"
+    connection = duckdb.connect(
+        str(tmp_path / "w.duckdb"), config={"memory_limit": "64MB", "temp_directory": str(spill)}
+    )
+    connection.execute(
+        "create table sorted as select repeat('x', 50) || i::varchar as s from range(2000000) t(i)"
+        " order by s desc"
+    )
+    cursor = connection.cursor()
+    creds = SimpleNamespace(settings=duckdb_output["settings"], retries=None)
+    Environment.initialize_cursor(creds, cursor)  # what dbt-duckdb does for each cursor
+    assert cursor.execute("select count(*) from sorted").fetchone() == (2_000_000,)
+    with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
+        cursor.execute(f"set temp_directory = '{spill}'")
