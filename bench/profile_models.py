@@ -109,9 +109,12 @@ def profile_slowest(
     """Profile the ``count`` slowest models of ``results`` (a full build of ``warehouse``)."""
     connection = duckdb.connect(str(warehouse))
     try:
-        Plugin.configure_connection(None, connection)  # the raw views' file readers
+        # the raw views' file readers (gunzip, undecodable lines), as dbt registers
+        # them; the plugin keeps no state of its own, so no instance is needed
+        Plugin.configure_connection(None, connection)
         salt = pii_salt.replace("'", "''")
         connection.execute(f"set variable behavior_pii_salt = '{salt}'")
+        connection.execute("set TimeZone = 'UTC'")  # as the dbt profile
         connection.execute(f"set threads = {int(threads)}")
         connection.execute(f"set memory_limit = '{memory_limit}'")
         profiles = {}
