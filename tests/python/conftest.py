@@ -110,6 +110,16 @@ def _parse_key(warehouse: Path, args: list[str], env_overrides: dict[str, str] |
     return hashlib.sha256(repr(key).encode()).hexdigest()[:16] + ".msgpack"
 
 
+def _excluding(args: list[str], selector: str) -> list[str]:
+    """These dbt arguments with ``selector`` added to their ``--exclude`` (once)."""
+    if selector in args:
+        return args
+    if "--exclude" in args:
+        at = args.index("--exclude") + 1
+        return [*args[:at], selector, *args[at:]]
+    return [*args, "--exclude", selector]
+
+
 def run_dbt(
     args: list[str],
     events: Path,
@@ -117,15 +127,18 @@ def run_dbt(
     check: bool = True,
     env_overrides: dict[str, str] | None = None,
     python_models: bool = False,
+    unit_tests: bool = False,
 ):
     """Run dbt on these events into this warehouse. A ``build``, ``run`` or ``test`` leaves the
-    Python models out unless ``python_models`` is set (a ``--select`` is kept as is)."""
+    Python models out unless ``python_models`` is set (a ``--select`` is kept as is).
+
+    A ``build`` or ``test`` leaves dbt's unit tests out unless ``unit_tests`` is set: they
+    test the models' SQL on fixed inputs, not the data, so the same result comes from every
+    warehouse; README command 2 (scripts/test.sh) runs them once in its own ``dbt build``."""
     if not python_models and args[:1] in (["build"], ["run"], ["test"]) and "--select" not in args:
-        if "--exclude" in args:
-            at = args.index("--exclude") + 1
-            args = [*args[:at], WITHOUT_PYTHON_MODELS[1], *args[at:]]
-        else:
-            args = [*args, *WITHOUT_PYTHON_MODELS]
+        args = _excluding(args, WITHOUT_PYTHON_MODELS[1])
+    if not unit_tests and args[:1] in (["build"], ["test"]):
+        args = _excluding(args, "resource_type:unit_test")
     env = project.dbt_environment(events_path=events, warehouse=linked_warehouse(warehouse))
     env[project.PII_SALT_ENV] = TEST_PII_SALT  # test warehouses use the known test salt
     env.update(env_overrides or {})

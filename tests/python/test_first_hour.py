@@ -207,7 +207,15 @@ def test_from_another_folder_relative_paths_bad_files_and_another_salt(tmp_path)
         "BEHAVIOR_EVENTS_PATH": os.path.relpath(sample / "events", project.PROJECT_ROOT),
         "BEHAVIOR_DUCKDB_PATH": os.path.relpath(tmp_path / "w.duckdb", project.PROJECT_ROOT),
     }
-    build = ["build", "--target", "duckdb", "--exclude", "tag:python_models"]
+    # unit tests leave the data alone; README command 2 runs them once
+    build = [
+        "build",
+        "--target",
+        "duckdb",
+        "--exclude",
+        "tag:python_models",
+        "resource_type:unit_test",
+    ]
     code, output = _dbt_elsewhere(build, elsewhere, relative)
     assert code == 0, output[-4000:]
     assert (tmp_path / "w.duckdb").exists() and not (elsewhere / "warehouse").exists()
