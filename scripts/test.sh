@@ -70,5 +70,6 @@ fi
 export BEHAVIOR_SPARK_TESTS="$spark_tests"
 
 echo "== $(date +%T) pytest (two workers; a test file stays on one worker, its fixtures built once)"
-# files handed out slowest first (tests/python/conftest.py), not by test count
-pytest -q -n 2 --dist loadfile --no-loadscope-reorder
+# files handed out slowest first (tests/python/conftest.py), not by test count;
+# the 25 slowest tests are listed at the end, to see where CI's time goes
+pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=25
