@@ -273,7 +273,10 @@ final as (
         explained.received_date,
         explained.line_number,
         -- the raw text is kept for bad lines only: valid ones are fully typed
-        case when explained.reason is not null then {{ behavioral_analytics.bad_line_text('explained') }} end as raw_line,
+        -- (a typed Parquet or CSV row is rendered as JSON text here, for bad rows only)
+        case
+            when explained.reason is not null then {{ behavioral_analytics.bad_line_text('explained') }}
+        end as raw_line,
 
         -- validation
         explained.reason,
