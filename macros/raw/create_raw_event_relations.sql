@@ -10,6 +10,8 @@
       (received dates after today do not count, so one future-dated folder
       cannot stall loads). An
       unloaded file older than that is left out and named in a warning.
+      On DuckDB its Parquet and CSV rows come typed, not rendered to JSON
+      text (duckdb__typed_row_values; staging reads them with typed_row_value).
     - `<behavior__raw_schema>.event_files`: one row per file found with the
       status this run found it in (staged, pending, outside_lookback,
       unreadable), read by stg_tracker__files.
