@@ -83,14 +83,12 @@ extracted as (
             ) }} as {{ path[0] }}_text,
         {% endfor -%}
         -- Parquet and CSV carry properties and context as JSON strings
-        {% for key in ['properties', 'context'] -%}
-            {{ behavioral_analytics.typed_row_value(
-                'line_values', 'row_' ~ key,
-                behavioral_analytics.json_object_value(
-                    behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, [key])
-                )
-            ) }} as {{ key }}{{ ',' if not loop.last }}
-        {% endfor -%}
+        {{ behavioral_analytics.typed_row_value('line_values', 'row_properties', behavioral_analytics.json_object_value(
+            behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['properties'])
+        )) }} as properties,
+        {{ behavioral_analytics.typed_row_value('line_values', 'row_context', behavioral_analytics.json_object_value(
+            behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['context'])
+        )) }} as context
     from line_values
 
 ),
