@@ -41,7 +41,8 @@
 
 
 {% macro typed_row_value(relation, column, json_expression) %}
-    {#- A typed row's `column`, else json_expression (read from the parsed text). -#}
+    {#- A typed row's `column`, else json_expression (read from the parsed
+        text; null for a typed row, which has none). -#}
     {{ return(adapter.dispatch('typed_row_value', 'behavioral_analytics')(relation, column, json_expression)) }}
 {% endmacro %}
 
@@ -50,7 +51,11 @@
 {%- endmacro %}
 
 {% macro duckdb__typed_row_value(relation, column, json_expression) -%}
-    case when {{ relation }}.is_typed_row then {{ relation }}.{{ column }} else {{ json_expression }} end
+    {#- A coalesce, not a case on is_typed_row: a typed row has no text, so
+        its JSON expression is null (and cheap); a JSONL line has no typed
+        column. The case made staging's JSONL lines about 10 % slower
+        (DuckDB evaluates each JSON branch on a selection). -#}
+    coalesce({{ relation }}.{{ column }}, {{ json_expression }})
 {%- endmacro %}
 
 
