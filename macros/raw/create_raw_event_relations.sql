@@ -10,6 +10,8 @@
       (received dates after today do not count, so one future-dated folder
       cannot stall loads). An
       unloaded file older than that is left out and named in a warning.
+      On DuckDB its Parquet and CSV rows come typed, not rendered to JSON
+      text (duckdb__typed_row_values; staging reads them with typed_row_value).
     - `<behavior__raw_schema>.event_files`: one row per file found with the
       status this run found it in (staged, pending, outside_lookback,
       unreadable), read by stg_tracker__files.
@@ -281,9 +283,9 @@
     {%- endif -%}
     create schema if not exists {{ schema }};
     create or replace view {{ schema }}.event_lines as
-    {{ behavioral_analytics.duckdb__select_raw_lines(root, all_files, true) }};
+    {{ behavioral_analytics.duckdb__select_raw_lines(root, all_files, true, false) }};
     create or replace view {{ schema }}.event_lines_pending as
-    {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false) }};
+    {{ behavioral_analytics.duckdb__select_raw_lines(root, pending_files, false, true) }};
     create or replace table {{ schema }}.unreadable_files as
     {{ behavioral_analytics.duckdb__select_unreadable_files(root, unreadable) }};
     {%- set files -%}
@@ -410,23 +412,35 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_raw_lines(root, sources, warn_when_empty) %}
+{% macro duckdb__select_raw_lines(root, sources, warn_when_empty, typed) %}
+    {#- One row per line (JSONL) or row (Parquet, CSV). With `typed` (the
+        pending lines, which staging reads), Parquet and CSV rows come with
+        their columns read as typed (duckdb__typed_row_values) and raw_line
+        null: staging renders the row as JSON text for a bad row only. Without
+        it (event_lines: every file, read by people and by the equivalence
+        tests), every row is rendered, as `behavior load` renders it. -#}
     {%- set selects = [] -%}
     {%- set has_jsonl = 'jsonl' in sources or 'jsonl_gz' in sources -%}
+    {%- set typed_formats = {} -%}
+    {%- if typed -%}
+        {%- for kind in ['parquet', 'csv'] if kind in sources -%}
+            {%- do typed_formats.update({kind: behavioral_analytics.duckdb__typed_raw_columns(kind, sources[kind])}) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- if has_jsonl -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_jsonl_lines()) -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_jsonl_lines(typed, typed_formats)) -%}
     {%- endif -%}
     {%- if 'parquet' in sources -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_parquet_rows(sources['parquet'])) -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_parquet_rows(sources['parquet'], typed, typed_formats)) -%}
     {%- endif -%}
     {%- if 'csv' in sources -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_csv_rows(sources['csv'])) -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_csv_rows(sources['csv'], typed, typed_formats)) -%}
     {%- endif -%}
     {%- if selects | length == 0 -%}
         {%- if warn_when_empty -%}
             {%- do log("behavioral_analytics: no event files (.jsonl, .jsonl.gz, .parquet, .csv) under '" ~ root ~ "'; set BEHAVIOR_EVENTS_PATH or the var behavior__events_path. The raw relation is empty.", info=true) -%}
         {%- endif -%}
-        {%- do selects.append(behavioral_analytics.duckdb__select_no_lines()) -%}
+        {%- do selects.append(behavioral_analytics.duckdb__select_no_lines(typed)) -%}
     {%- endif -%}
     with
     {% if has_jsonl -%}
@@ -443,6 +457,11 @@
         lines.line_number,
         lines.raw_line,
         lines.encoding_error
+        {%- if typed -%},
+        {% for column in behavioral_analytics.duckdb__typed_row_column_names() -%}
+        lines.{{ column }}{{ ',' if not loop.last }}
+        {% endfor -%}
+        {%- endif %}
     from lines
 {% endmacro %}
 
@@ -494,7 +513,7 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_jsonl_lines() %}
+{% macro duckdb__select_jsonl_lines(typed, typed_formats) %}
     {#- A file that is valid UTF-8 (nearly all) is split in SQL; one that is
         not goes through behavior_split_undecodable, so that each of its lines
         is decoded on its own and a bad byte makes one bad line
@@ -510,6 +529,9 @@
                 else split_lines.raw_line
             end as raw_line,
             split_lines.encoding_error
+            {%- if typed %},
+            {{ behavioral_analytics.duckdb__untyped_row_values(typed_formats) }}
+            {%- endif %}
         from (
             select
                 files.file_path,
@@ -577,16 +599,25 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_parquet_rows(files) %}
-    {#- Each row becomes its JSON text, so that one parser validates every format. -#}
+{% macro duckdb__select_parquet_rows(files, typed, typed_formats) %}
+    {#- Untyped: each row becomes its JSON text, so that one parser validates
+        every format. Typed: its columns as read, raw_line null (staging
+        renders it for a bad row only). -#}
         select
             parquet_rows.filename as file_path,
             'parquet' as file_format,
             parquet_rows.file_row_number + 1 as line_number,
-            json_merge_patch(
-                to_json(parquet_rows), '{"filename": null, "file_row_number": null}'
-            )::varchar as raw_line,
+            {% if typed -%}
+            cast(null as varchar) as raw_line,
+            {%- else -%}
+            {{ behavioral_analytics.duckdb__rendered_row('parquet', 'parquet_rows') }} as raw_line,
+            {%- endif %}
             cast(null as varchar) as encoding_error
+            {%- if typed %},
+            {{ behavioral_analytics.duckdb__typed_row_values('parquet_rows', typed_formats['parquet']) }},
+            parquet_rows as parquet_row,
+            {{ behavioral_analytics.duckdb__no_row('csv', typed_formats) }} as csv_row
+            {%- endif %}
         from read_parquet(
             {{ files }},
             filename = true, file_row_number = true, union_by_name = true, hive_partitioning = false
@@ -594,16 +625,24 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_csv_rows(files) %}
-    {#- line_number is the CSV line: the header is line 1. -#}
+{% macro duckdb__select_csv_rows(files, typed, typed_formats) %}
+    {#- line_number is the CSV line: the header is line 1. Typed or not, as
+        duckdb__select_parquet_rows. -#}
         select
             csv_rows.filename as file_path,
             'csv' as file_format,
             row_number() over (partition by csv_rows.filename order by csv_rows.ordinality) + 1 as line_number,
-            json_merge_patch(
-                to_json(csv_rows), '{"filename": null, "ordinality": null}'
-            )::varchar as raw_line,
+            {% if typed -%}
+            cast(null as varchar) as raw_line,
+            {%- else -%}
+            {{ behavioral_analytics.duckdb__rendered_row('csv', 'csv_rows') }} as raw_line,
+            {%- endif %}
             cast(null as varchar) as encoding_error
+            {%- if typed %},
+            {{ behavioral_analytics.duckdb__typed_row_values('csv_rows', typed_formats['csv']) }},
+            {{ behavioral_analytics.duckdb__no_row('parquet', typed_formats) }} as parquet_row,
+            csv_rows as csv_row
+            {%- endif %}
         from (
             select *
             from read_csv(
@@ -615,12 +654,173 @@
 {% endmacro %}
 
 
-{% macro duckdb__select_no_lines() %}
+{% macro duckdb__select_no_lines(typed) %}
         select
             cast(null as varchar) as file_path,
             cast(null as varchar) as file_format,
             cast(null as bigint) as line_number,
             cast(null as varchar) as raw_line,
             cast(null as varchar) as encoding_error
+            {%- if typed %},
+            {{ behavioral_analytics.duckdb__untyped_row_values({}) }}
+            {%- endif %}
         where false
 {% endmacro %}
+
+
+{% macro duckdb__rendered_row(file_format, row) -%}
+    {#- A Parquet or CSV row (the reader's row as a struct, with its filename
+        and row number or ordinality) as JSON text without those two: the
+        raw_line of the row. `behavior load` renders with the same expression
+        (load/lines.py). -#}
+    {%- if file_format == 'parquet' -%}
+    json_merge_patch(to_json({{ row }}), '{"filename": null, "file_row_number": null}')::varchar
+    {%- else -%}
+    json_merge_patch(to_json({{ row }}), '{"filename": null, "ordinality": null}')::varchar
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The typed path (Parquet and CSV on DuckDB). Each row gives staging what
+    parsing its JSON text would give, read from the typed columns:
+    row_<field>_text for the scalar fields (the JSON string unquoted, any
+    other value as its JSON text), row_properties and row_context (the
+    object, or a JSON string holding one, as JSON), row_field_signature (the
+    row's shape, as duckdb__json_signature writes it), and the row itself as
+    a struct (parquet_row, csv_row) for staging to render a bad row.
+#}
+
+{% macro duckdb__typed_row_fields() %}
+    {{ return(['event_id', 'event_name', 'event_ts', 'sent_at', 'received_at',
+        'anonymous_id', 'user_id', 'platform', 'schema_version']) }}
+{% endmacro %}
+
+
+{% macro duckdb__typed_row_column_names() %}
+    {%- set names = [] -%}
+    {%- for field in behavioral_analytics.duckdb__typed_row_fields() -%}
+        {%- do names.append('row_' ~ field ~ '_text') -%}
+    {%- endfor -%}
+    {%- do names.extend(['row_properties', 'row_context', 'row_field_signature', 'parquet_row', 'csv_row']) -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{% macro duckdb__typed_raw_columns(file_format, files) %}
+    {#- The columns the reader finds in these files (one union_by_name scan,
+        as the relation reads them): [name, DuckDB type] in order. -#}
+    {%- set query -%}
+        describe select *
+        from
+        {%- if file_format == 'parquet' %}
+            read_parquet({{ files }}, union_by_name = true, hive_partitioning = false)
+        {%- else %}
+            read_csv({{ files }}, header = true, all_varchar = true, union_by_name = true, hive_partitioning = false)
+        {%- endif %}
+    {%- endset -%}
+    {%- set columns = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do columns.append([row[0], row[1]]) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{% macro duckdb__no_row(file_format, typed_formats) -%}
+    {#- The row struct of a format in a row of another format: null; a typed
+        null when no file of that format is read, so the column has a type. -#}
+    {%- if file_format in typed_formats -%}
+        null
+    {%- else -%}
+        cast(null as struct(absent boolean))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro duckdb__untyped_row_values(typed_formats) -%}
+    {#- The typed columns of a JSONL line: null (staging parses its text). -#}
+    {%- for field in behavioral_analytics.duckdb__typed_row_fields() -%}
+            cast(null as varchar) as row_{{ field }}_text,
+    {% endfor -%}
+            cast(null as json) as row_properties,
+            cast(null as json) as row_context,
+            cast(null as varchar) as row_field_signature,
+            {{ behavioral_analytics.duckdb__no_row('parquet', typed_formats) }} as parquet_row,
+            {{ behavioral_analytics.duckdb__no_row('csv', typed_formats) }} as csv_row
+{%- endmacro %}
+
+
+{% macro duckdb__typed_row_values(row, columns) -%}
+    {#- The typed columns of a row of the reader `row` with these columns
+        ([name, type], duckdb__typed_raw_columns): what JSON parsing of the
+        rendered row (duckdb__rendered_row) would give, without rendering. -#}
+    {%- set types = {} -%}
+    {%- for column in columns -%}
+        {%- do types.update({column[0]: column[1]}) -%}
+    {%- endfor -%}
+    {%- for field in behavioral_analytics.duckdb__typed_row_fields() -%}
+            {% if field in types -%}
+            {{ behavioral_analytics.duckdb__typed_value_text(behavioral_analytics.duckdb__row_column(row, field), types[field]) }}
+            {%- else -%}
+            cast(null as varchar)
+            {%- endif %} as row_{{ field }}_text,
+    {% endfor -%}
+    {%- for field in ['properties', 'context'] %}
+            {% set column = behavioral_analytics.duckdb__row_column(row, field) -%}
+            {%- if types.get(field) == 'VARCHAR' -%}
+            case when {{ behavioral_analytics.is_json_object(column) }} then cast({{ column }} as json) end
+            {%- elif field in types -%}
+            {{ behavioral_analytics.json_object_value('to_json(' ~ column ~ ')') }}
+            {%- else -%}
+            cast(null as json)
+            {%- endif %} as row_{{ field }},
+    {%- endfor %}
+            -- the shape: the keys (one list for every row of the read), then a type character per value
+            {% if columns | length == 0 -%}
+            '[] '
+            {%- else -%}
+            to_json([{% for column in columns %}'{{ column[0] | replace("'", "''") }}'{{ ', ' if not loop.last }}{% endfor %}]::varchar[]) || ' '
+            {%- for column in columns %}
+                || {{ behavioral_analytics.duckdb__typed_value_code(behavioral_analytics.duckdb__row_column(row, column[0]), column[1]) }}
+            {%- endfor -%}
+            {%- endif %} as row_field_signature
+{%- endmacro %}
+
+
+{% macro duckdb__row_column(row, name) -%}
+    {{ row }}."{{ name | replace('"', '""') }}"
+{%- endmacro %}
+
+
+{% macro duckdb__integer_types() %}
+    {{ return(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']) }}
+{% endmacro %}
+
+
+{% macro duckdb__typed_value_text(column, data_type) -%}
+    {#- What json_extract_string gives for the value rendered as JSON: a
+        string as it is, an integer's digits, any other type through its JSON
+        text (to_json of one value, not of the row). -#}
+    {%- if data_type == 'VARCHAR' -%}
+        {{ column }}
+    {%- elif data_type in behavioral_analytics.duckdb__integer_types() -%}
+        cast({{ column }} as varchar)
+    {%- else -%}
+        json_extract_string(to_json({{ column }}), '$')
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro duckdb__typed_value_code(column, data_type) -%}
+    {#- The value's character in duckdb__json_signature: the first of its JSON text. -#}
+    {%- if data_type == 'VARCHAR' -%}
+        (case when {{ column }} is null then 'n' else '"' end)
+    {%- elif data_type == 'BOOLEAN' -%}
+        (case when {{ column }} is null then 'n' when {{ column }} then 't' else 'f' end)
+    {%- elif data_type in behavioral_analytics.duckdb__integer_types() -%}
+        coalesce(left(cast({{ column }} as varchar), 1), 'n')
+    {%- else -%}
+        coalesce(left(cast(to_json({{ column }}) as varchar), 1), 'n')
+    {%- endif -%}
+{%- endmacro %}

@@ -48,9 +48,11 @@ def test_sessions_equal_truth(built_jsonl):
     _sessions_match_truth(built_jsonl)
 
 
-def test_every_bad_line_quarantined_with_its_reason(built_jsonl):
-    truth = pd.read_csv(built_jsonl.truth / "bad_lines.csv", keep_default_na=False)
-    quarantine = built_jsonl.query(
+def _quarantine_matches_truth(built) -> pd.DataFrame:
+    """Every bad line of the truth is quarantined with its reason and file line, and
+    nothing else is; returns the truth's bad lines."""
+    truth = pd.read_csv(built.truth / "bad_lines.csv", keep_default_na=False)
+    quarantine = built.query(
         "select file_name, line_number, reason, reason_detail"
         " from main_staging.stg_tracker__events_quarantine"
     )
@@ -60,9 +62,14 @@ def test_every_bad_line_quarantined_with_its_reason(built_jsonl):
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(20)
     wrong = merged[merged["reason_x"] != merged["reason_y"]]
     assert wrong.empty, wrong[["file_name", "line_number", "reason_x", "reason_y"]].head(20)
+    assert quarantine["reason_detail"].str.len().min() > 0
+    return truth
+
+
+def test_every_bad_line_quarantined_with_its_reason(built_jsonl):
+    truth = _quarantine_matches_truth(built_jsonl)
     # every contract reason code is exercised by the generated data
     assert set(truth["reason"]) == set(BAD_LINE_REASONS)
-    assert quarantine["reason_detail"].str.len().min() > 0
 
 
 def test_duplicates_are_the_later_copies(built_jsonl):
@@ -115,8 +122,11 @@ def test_unknown_event_names_flagged_not_dropped(built_jsonl):
 
 @pytest.mark.parametrize("file_format", ["parquet", "csv"])
 def test_parquet_and_csv_sessions_equal_truth(tmp_path, file_format):
+    """Parquet and CSV rows are read typed (never rendered to JSON to be parsed again):
+    the same sessions, and the generator's bad rows quarantined with their reasons."""
     built = build(tmp_path, file_format=file_format, persons=25, days=4, seed=11)
     _sessions_match_truth(built)
+    assert len(_quarantine_matches_truth(built)) > 0
     formats = built.query("select distinct file_format from main_marts.fct_raw_file_reconciliation")
     assert set(formats["file_format"]) == {file_format}
 

@@ -6,8 +6,8 @@ line; each line decoded on its own (``raw_files.decode_line``: a bad byte
 makes one bad line). Decoding per line gives what the DuckDB path's
 whole-file decode gives, since LF never occurs inside a UTF-8 sequence.
 Parquet and CSV rows are rendered to JSON text by DuckDB itself with the
-expressions of ``duckdb__select_parquet_rows`` / ``duckdb__select_csv_rows``,
-one file at a time, in Arrow batches.
+expression of ``duckdb__rendered_row`` (the raw relation ``event_lines`` and
+staging's quarantine render with it), one file at a time, in Arrow batches.
 """
 
 from __future__ import annotations

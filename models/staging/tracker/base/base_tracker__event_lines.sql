@@ -38,20 +38,27 @@ parsed as (
         source.line_number,
         source.raw_line,
         source.encoding_error,
+        -- a Parquet or CSV row read typed (DuckDB): an object, never parsed
+        {{ behavioral_analytics.typed_row_flag('source') }} as is_typed_row,
+        {{- behavioral_analytics.typed_row_columns('source') }}
         -- a line that is not UTF-8 is not JSON text, whatever its decoded text says
         source.encoding_error is null
-        and {{ behavioral_analytics.is_json_object('source.raw_line') }} as is_json_object
+        and (
+            {{ behavioral_analytics.typed_row_flag('source') }}
+            or {{ behavioral_analytics.is_json_object('source.raw_line') }}
+        ) as is_json_object
     from source
 
 ),
 
 -- JSON functions only ever see text that parses as an object; the other
--- lines stay in the one stream (null values) and get their reason below
+-- lines stay in the one stream (null values) and get their reason below.
+-- A typed row has no text here: its values are read from its columns.
 checked as (
 
     select
         parsed.*,
-        case when parsed.is_json_object then parsed.raw_line end as object_text
+        case when parsed.is_json_object and not parsed.is_typed_row then parsed.raw_line end as object_text
     from parsed
 
 ),
@@ -70,16 +77,18 @@ extracted as (
     select
         line_values.*,
         {% for path in line_paths if path[0] not in ['properties', 'context'] -%}
-            {{ behavioral_analytics.json_path_text('line_values.line_parsed', line_paths, path) }}
-                as {{ path[0] }}_text,
+            {{ behavioral_analytics.typed_row_value(
+                'line_values', 'row_' ~ path[0] ~ '_text',
+                behavioral_analytics.json_path_text('line_values.line_parsed', line_paths, path)
+            ) }} as {{ path[0] }}_text,
         {% endfor -%}
         -- Parquet and CSV carry properties and context as JSON strings
-        {{ behavioral_analytics.json_object_value(
+        {{ behavioral_analytics.typed_row_value('line_values', 'row_properties', behavioral_analytics.json_object_value(
             behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['properties'])
-        ) }} as properties,
-        {{ behavioral_analytics.json_object_value(
+        )) }} as properties,
+        {{ behavioral_analytics.typed_row_value('line_values', 'row_context', behavioral_analytics.json_object_value(
             behavioral_analytics.json_path_value('line_values.line_parsed', line_paths, ['context'])
-        ) }} as context
+        )) }} as context
     from line_values
 
 ),
@@ -91,7 +100,9 @@ nested as {{ behavioral_analytics.materialized_cte() }} (
         {{ behavioral_analytics.json_parse_paths('extracted.properties', property_paths) }} as properties_parsed,
         {{ behavioral_analytics.json_parse_paths('extracted.context', context_paths) }} as context_parsed,
         -- the line's shape, for schema drift (stg_tracker__event_shapes)
-        {{ behavioral_analytics.json_signature('extracted.object_text') }} as field_signature,
+        {{ behavioral_analytics.typed_row_value(
+            'extracted', 'row_field_signature', behavioral_analytics.json_signature('extracted.object_text')
+        ) }} as field_signature,
         {{ behavioral_analytics.json_signature('extracted.properties') }} as properties_signature
     from extracted
 
@@ -109,6 +120,7 @@ renamed as {{ behavioral_analytics.materialized_cte() }} (
         nested.raw_line,
         nested.encoding_error,
         nested.is_json_object,
+        {{- behavioral_analytics.typed_row_columns('nested', structs_only=true) }}
 
         -- ids
         nullif(trim(nested.event_id_text), '') as event_id,
@@ -259,7 +271,10 @@ final as (
         explained.received_date,
         explained.line_number,
         -- the raw text is kept for bad lines only: valid ones are fully typed
-        case when explained.reason is not null then explained.raw_line end as raw_line,
+        -- (a typed Parquet or CSV row is rendered as JSON text here, for bad rows only)
+        case
+            when explained.reason is not null then {{ behavioral_analytics.bad_line_text('explained') }}
+        end as raw_line,
 
         -- validation
         explained.reason,
