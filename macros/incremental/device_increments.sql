@@ -48,6 +48,12 @@
         {%- endif -%}
         delete from {{ this }}
         where device_id in (select touched.device_id from {{ touched_relation }} as touched)
+            -- a touched model that lists every device as full_build (one of
+            -- the tables it compares with is built whole) replaces every row
+            or exists (
+                select 1 from {{ touched_relation }} as touched
+                where touched.change_reason = 'full_build'
+            )
     {%- else -%}
         select 1
     {%- endif -%}
