@@ -5,8 +5,8 @@
 -- built (their relations, not refs: a ref would be a cycle), per device. So a
 -- device is recomputed when its events or sessions changed, and also when
 -- only something outside them did (its bot flag, its probabilistic link,
--- which depends on other devices, the user agent rules), or when a build was
--- killed between the two marts. When either mart is built whole this run,
+-- which depends on other devices, the user agent rules, the currency rates,
+-- the page view events), or when a build was killed between the two marts. When either mart is built whole this run,
 -- every device is listed (full_build).
 
 {%- set built_events = behavioral_analytics.device_increment_built_relation('fct_events') -%}
@@ -16,12 +16,12 @@
 {%- set event_columns = [
     'event_id', 'event_at', 'received_at', 'person_id', 'event_name', 'session_id', 'session_index',
     'event_index_in_session', 'linked_person_id', 'link_score', 'user_agent_family',
-    'user_agent_version', 'device_class',
+    'user_agent_version', 'device_class', 'revenue_in_reporting_currency',
 ] -%}
 -- a session row of fct_sessions is recomputed when any of these changed
 {%- set session_columns = [
-    'session_id', 'session_index', 'event_count', 'session_start_at', 'session_end_at',
-    'person_id', 'linked_person_id',
+    'session_id', 'session_index', 'event_count', 'page_view_count', 'session_start_at',
+    'session_end_at', 'person_id', 'linked_person_id',
 ] %}
 
 with
@@ -29,6 +29,22 @@ with
 events_enriched as (
 
     select * from {{ ref('int_events_enriched') }}
+
+),
+
+currency_rates as (
+
+    select * from {{ ref('currency_rates') }}
+
+),
+
+-- as fct_events converts revenue (so new rates or another reporting
+-- currency recompute the devices with revenue)
+reporting_rate as (
+
+    select currency_rates.units_per_eur
+    from currency_rates
+    where currency_rates.currency = '{{ var("behavior__reporting_currency") | upper }}'
 
 ),
 
@@ -50,8 +66,20 @@ human_events as (
         cast(events_enriched.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
         events_enriched.user_agent_family,
         events_enriched.user_agent_version,
-        events_enriched.device_class
+        events_enriched.device_class,
+        cast(
+            {{ behavioral_analytics.convert_currency(
+                'events_enriched.revenue', 'events_enriched.currency',
+                'event_rates.units_per_eur', 'reporting_rate.units_per_eur'
+            ) }} as {{ behavioral_analytics.type_double() }}
+        ) as revenue_in_reporting_currency,
+        {{ behavioral_analytics.in_list('events_enriched.event_name', var('behavior__page_view_events')) }}
+            as is_page_view
     from events_enriched
+    left join currency_rates as event_rates
+        on upper(events_enriched.currency) = event_rates.currency
+    left join reporting_rate
+        on 1 = 1
     where not events_enriched.is_bot
 
 ),
@@ -77,6 +105,8 @@ current_sessions as (
         human_events.session_id,
         max(human_events.session_index) as session_index,
         cast(count(*) as {{ dbt.type_bigint() }}) as event_count,
+        cast(sum(case when human_events.is_page_view then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as page_view_count,
         min(human_events.event_at) as session_start_at,
         max(human_events.event_at) as session_end_at,
         case
@@ -133,6 +163,7 @@ built_sessions as (
             sessions.session_id,
             sessions.session_index,
             cast(sessions.event_count as {{ dbt.type_bigint() }}) as event_count,
+            cast(sessions.page_view_count as {{ dbt.type_bigint() }}) as page_view_count,
             sessions.session_start_at,
             sessions.session_end_at,
             sessions.person_id,
