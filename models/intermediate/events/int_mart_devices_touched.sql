@@ -6,8 +6,9 @@
 -- device is recomputed when its events or sessions changed, and also when
 -- only something outside them did (its bot flag, its probabilistic link,
 -- which depends on other devices, the user agent rules, the currency rates,
--- the page view events), or when a build was killed between the two marts. When either mart is built whole this run,
--- every device is listed (full_build).
+-- the page view events), or when a build was killed between the two marts.
+-- When either mart is built whole this run, every device is listed
+-- (full_build).
 
 {%- set built_events = behavioral_analytics.device_increment_built_relation('fct_events') -%}
 {%- set built_sessions_relation = behavioral_analytics.device_increment_built_relation('fct_sessions') -%}
