@@ -62,7 +62,8 @@
 
 {% macro device_increment_filter(device_column, touched_relation) -%}
     {%- if is_incremental() -%}
-        {{ device_column }} in (select touched.device_id from {{ touched_relation }} as touched)
+        ({{ device_column }} in (select touched.device_id from {{ touched_relation }} as touched)
+        or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
     {%- else -%}
         (1 = 1)
     {%- endif -%}

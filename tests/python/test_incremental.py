@@ -82,7 +82,7 @@ def mart_rows(warehouse: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {
             mart: connection.execute(f"select * from main_marts.{mart}").df().astype(str)
-            for mart in ("fct_events", "fct_sessions")
+            for mart in ("fct_events", "fct_sessions", "dim_devices")
         }
 
 
@@ -206,27 +206,28 @@ def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
 
 def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily):
     """int_mart_devices_touched after the last daily build lists exactly the devices
-    whose rows in fct_events or fct_sessions differ between the marts built before
-    that batch and a full build (every column), with the reason; they include every
-    device the sessions model recomputed that has human events."""
+    whose rows in fct_events, fct_sessions or dim_devices differ between the marts
+    built before that batch and a full build (every column), with the reason; they
+    include every device the sessions model recomputed."""
     _, _, _, last = daily
     before, listed = last["marts_before"], last["mart_touched"]
     full = mart_rows(built_jsonl.warehouse)
     changed = {mart: devices_that_differ(before[mart], full[mart]) for mart in before}
     assert changed["fct_events"], "the last batch changed no mart row: it would prove nothing"
-    assert set(listed["device_id"]) == changed["fct_events"] | changed["fct_sessions"]
+    assert set(listed["device_id"]) == set().union(*changed.values())
     built = set(before["fct_events"]["device_id"])
     now = set(full["fct_events"]["device_id"])
     reasons = dict(zip(listed["device_id"], listed["change_reason"], strict=True))
     for device, reason in reasons.items():
-        if device not in built:
+        if device not in changed["fct_events"] | changed["fct_sessions"]:
+            assert reason == "device_changed", device
+        elif device not in built:
             assert reason == "new", device
         elif device not in now:
             assert reason == "removed", device
         else:
             assert reason == "events_changed", device
-    recomputed_sessions = set(last["touched"]["device_id"]) & (now | built)
-    assert recomputed_sessions and recomputed_sessions <= set(reasons)
+    assert set(last["touched"]["device_id"]) <= set(reasons)
     assert listed["run_started_at"].nunique() == 1
 
 
@@ -458,7 +459,12 @@ def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
             ).fetchall()
         }
     assert (device, "events_changed") in first
-    assert kept == {row[0] for row in first} - {row[0] for row in first if row[1] == "removed"}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        present = {
+            row[0]
+            for row in connection.execute("select distinct device_id from main_marts.fct_events")
+        }
+    assert kept == {row[0] for row in first} & present
 
     # the next build repairs fct_sessions for that device; its tests read the increment
     _, output = run_dbt(build, events, warehouse)

@@ -1,18 +1,20 @@
 -- The state of the per-device increment of the event and session marts
--- (fct_events, fct_sessions), built before them: which devices they recompute
+-- (fct_events, fct_sessions) and dim_devices, built before them: which devices they recompute
 -- this run. Like int_devices_touched for the sessions model, it compares what
 -- the marts would hold now (from int_events_enriched) with what they hold as
 -- built (their relations, not refs: a ref would be a cycle), per device. So a
 -- device is recomputed when its events or sessions changed, and also when
 -- only something outside them did (its bot flag, its probabilistic link,
 -- which depends on other devices, the user agent rules, the currency rates,
--- the page view events), or when a build was killed between the two marts.
+-- the page view events), or when a build was killed between the two marts;
+-- and when its dim_devices row (int_devices_described) changed.
 -- When either mart is built whole this run, every device is listed
 -- (full_build).
 
 {%- set built_events = behavioral_analytics.device_increment_built_relation('fct_events') -%}
 {%- set built_sessions_relation = behavioral_analytics.device_increment_built_relation('fct_sessions') -%}
 {%- set is_full_build = built_events is none or built_sessions_relation is none -%}
+{%- set built_devices_relation = behavioral_analytics.device_increment_built_relation('dim_devices') -%}
 -- an event row of fct_events is recomputed when any of these changed
 {%- set event_columns = [
     'event_id', 'event_at', 'received_at', 'person_id', 'event_name', 'session_id', 'session_index',
@@ -23,6 +25,15 @@
 {%- set session_columns = [
     'session_id', 'session_index', 'event_count', 'page_view_count', 'session_start_at',
     'session_end_at', 'person_id', 'linked_person_id',
+] -%}
+-- a row of dim_devices is recomputed when any of its columns but the latest
+-- user agent's changed (those change with the device's events)
+{%- set device_columns = [
+    'anonymous_id', 'person_id', 'stitched_user_id', 'is_shared', 'user_id_count', 'linked_person_id',
+    'link_score', 'is_linked', 'link_candidate_count', 'link_shares_exact_ip', 'link_shared_ip_count',
+    'link_shares_ip_network', 'link_shares_locale', 'link_shares_user_agent_family',
+    'link_concurrent_sessions', 'is_bot', 'bot_reason', 'event_count', 'session_count', 'first_seen_at',
+    'last_seen_at',
 ] %}
 
 with
@@ -30,6 +41,12 @@ with
 events_enriched as (
 
     select * from {{ ref('int_events_enriched') }}
+
+),
+
+devices_described as (
+
+    select * from {{ ref('int_devices_described') }}
 
 ),
 
@@ -243,16 +260,78 @@ compared as (
 
 ),
 
+-- dim_devices (bots too): a signature of each device's row as it would be
+-- now and as built; none when it is built whole this run
+current_device_signatures as (
+
+    select
+        devices_described.device_id,
+        {{ behavioral_analytics.signature_agg(device_columns, 'devices_described') }} as signature
+    from devices_described
+    group by devices_described.device_id
+
+),
+
+built_device_signatures as (
+
+    {% if built_devices_relation is none %}
+        select current_device_signatures.*
+        from current_device_signatures
+        where 1 = 0
+    {% else %}
+        select
+            built_devices.device_id,
+            {{ behavioral_analytics.signature_agg(device_columns, 'built_devices') }} as signature
+        from {{ built_devices_relation }} as built_devices
+        group by built_devices.device_id
+    {% endif %}
+
+),
+
+devices_compared as (
+
+    select
+        coalesce(current_device_signatures.device_id, built_device_signatures.device_id) as device_id,
+        'device_changed' as change_reason
+    from current_device_signatures
+    full outer join built_device_signatures
+        on current_device_signatures.device_id = built_device_signatures.device_id
+    {% if is_full_build or built_devices_relation is none -%}
+        -- every row is rebuilt (full_build) or dim_devices is built whole
+        where 1 = 0
+    {%- else -%}
+        where current_device_signatures.signature is distinct from built_device_signatures.signature
+    {%- endif %}
+
+),
+
+all_compared as (
+
+    select
+        coalesce(compared.device_id, devices_compared.device_id) as device_id,
+        coalesce(compared.change_reason, devices_compared.change_reason) as change_reason,
+        coalesce(compared.current_event_count, 0) as current_event_count,
+        {% if is_full_build -%}
+            compared.built_event_count
+        {%- else -%}
+            coalesce(compared.built_event_count, 0)
+        {%- endif %} as built_event_count
+    from compared
+    full outer join devices_compared
+        on compared.device_id = devices_compared.device_id
+    where coalesce(compared.change_reason, devices_compared.change_reason) is not null
+
+),
+
 touched as (
 
     select
-        compared.device_id,
-        cast(compared.change_reason as {{ dbt.type_string() }}) as change_reason,
-        cast(compared.current_event_count as {{ dbt.type_bigint() }}) as current_event_count,
-        cast(compared.built_event_count as {{ dbt.type_bigint() }}) as built_event_count,
+        all_compared.device_id,
+        cast(all_compared.change_reason as {{ dbt.type_string() }}) as change_reason,
+        cast(all_compared.current_event_count as {{ dbt.type_bigint() }}) as current_event_count,
+        cast(all_compared.built_event_count as {{ dbt.type_bigint() }}) as built_event_count,
         {{ behavioral_analytics.run_started_at_timestamp() }} as run_started_at
-    from compared
-    where compared.change_reason is not null
+    from all_compared
 
 )
 
