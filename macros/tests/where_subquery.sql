@@ -2,6 +2,7 @@
     Data tests of the per-device incremental marts look at the increment only.
 
     A test whose `where` config holds the placeholder `__device_increment__`
+    (`__person_increment__`: the persons of int_mart_persons_touched)
     (the config cannot call a project macro: dbt renders it with the YAML
     context, so the placeholder is replaced here, as dbt's docs suggest) tests
     only the rows of the devices int_mart_devices_touched lists, when this
@@ -16,6 +17,12 @@
     {%- if where and '__device_increment__' in where -%}
         {%- set where = where | replace('__device_increment__', behavioral_analytics.device_increment_test_scope()) -%}
     {%- endif -%}
+    {%- if where and '__person_increment__' in where -%}
+        {%- set where = where | replace(
+            '__person_increment__',
+            behavioral_analytics.device_increment_test_scope('person_id', 'int_mart_persons_touched', 'person_id')
+        ) -%}
+    {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -27,7 +34,7 @@
 {%- endmacro %}
 
 
-{% macro device_increment_test_scope(device_column='device_id', touched_model='int_mart_devices_touched') -%}
+{% macro device_increment_test_scope(device_column='device_id', touched_model='int_mart_devices_touched', key_column='device_id') -%}
     {#- The condition a test of a per-device incremental mart applies to its rows. -#}
     {%- set node = graph.nodes.get('model.behavioral_analytics.' ~ touched_model) if execute else none -%}
     {%- if node is none or flags.FULL_REFRESH or node.unique_id not in selected_resources -%}
@@ -35,7 +42,7 @@
     {%- endif -%}
     {%- set touched = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {%- set scope -%}
-        ({{ device_column }} in (select touched.device_id from {{ touched }} as touched)
+        ({{ device_column }} in (select touched.{{ key_column }} from {{ touched }} as touched)
         or exists (select 1 from {{ touched }} as touched where touched.change_reason = 'full_build'))
     {%- endset -%}
     {{ return(scope) }}

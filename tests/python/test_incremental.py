@@ -82,7 +82,7 @@ def mart_rows(warehouse: Path) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {
             mart: connection.execute(f"select * from main_marts.{mart}").df().astype(str)
-            for mart in ("fct_events", "fct_sessions", "dim_devices")
+            for mart in ("fct_events", "fct_sessions", "dim_devices", "dim_persons")
         }
 
 
@@ -140,6 +140,9 @@ def daily(built_jsonl, tmp_path_factory):
         mart_touched = connection.execute(
             "select * from main_intermediate.int_mart_devices_touched"
         ).df()
+        person_touched = connection.execute(
+            "select * from main_intermediate.int_mart_persons_touched"
+        ).df()
         files = connection.execute("select * from main_staging.stg_tracker__files").df()
     last = {
         "batch": batches[-1],
@@ -148,6 +151,7 @@ def daily(built_jsonl, tmp_path_factory):
         "files": files,
         "marts_before": marts_before,
         "mart_touched": mart_touched,
+        "person_touched": person_touched,
     }
     return events, warehouse, outputs, last
 
@@ -212,7 +216,8 @@ def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily
     _, _, _, last = daily
     before, listed = last["marts_before"], last["mart_touched"]
     full = mart_rows(built_jsonl.warehouse)
-    changed = {mart: devices_that_differ(before[mart], full[mart]) for mart in before}
+    device_marts = ("fct_events", "fct_sessions", "dim_devices")
+    changed = {mart: devices_that_differ(before[mart], full[mart]) for mart in device_marts}
     assert changed["fct_events"], "the last batch changed no mart row: it would prove nothing"
     assert set(listed["device_id"]) == set().union(*changed.values())
     built = set(before["fct_events"]["device_id"])
@@ -229,6 +234,26 @@ def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily
             assert reason == "events_changed", device
     assert set(last["touched"]["device_id"]) <= set(reasons)
     assert listed["run_started_at"].nunique() == 1
+
+
+def test_mart_persons_touched_hold_every_person_the_last_batch_changed(built_jsonl, daily):
+    """int_mart_persons_touched after the last daily build lists every person whose
+    row of dim_persons differs between the mart built before that batch and a full
+    build (it may list more: a recomputed device's person whose row stays the same),
+    and only persons of the marts before or after."""
+    _, _, _, last = daily
+    before, listed = last["marts_before"]["dim_persons"], last["person_touched"]
+    full = mart_rows(built_jsonl.warehouse)["dim_persons"]
+    old = {row[0]: row for row in before.itertuples(index=False, name=None)}
+    new = {row[0]: row for row in full.itertuples(index=False, name=None)}
+    changed = {person for person in set(old) | set(new) if old.get(person) != new.get(person)}
+    assert changed, "the last batch changed no person: the check would prove nothing"
+    assert changed <= set(listed["person_id"])
+    assert set(listed["person_id"]) <= set(old) | set(new) | set(
+        last["marts_before"]["fct_events"]["person_id"]
+    )
+    reasons = {"devices_changed", "activity_changed", "opt_out_changed", "links_changed"}
+    assert set(listed["change_reason"]) <= reasons
 
 
 def file_statuses(files: pd.DataFrame) -> dict[str, str]:
@@ -258,8 +283,8 @@ def test_running_the_same_build_again_changes_nothing(daily, tmp_path):
     touched = "select count(*) from main_intermediate.int_devices_touched"
     assert run_dbt_query(warehouse, touched) == 0
     # nor do the event and session marts
-    mart_touched = "select count(*) from main_intermediate.int_mart_devices_touched"
-    assert run_dbt_query(warehouse, mart_touched) == 0
+    for state in ("int_mart_devices_touched", "int_mart_persons_touched"):
+        assert run_dbt_query(warehouse, f"select count(*) from main_intermediate.{state}") == 0
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         files = connection.execute("select * from main_staging.stg_tracker__files").df()
     assert set(file_statuses(files).values()) == {"staged"}

@@ -1,5 +1,7 @@
 -- incremental runs: the pre-hook deletes the rows of the devices
 -- int_mart_devices_touched lists, and the model computes those devices again
+-- depends_on: {{ ref('int_mart_persons_touched') }}
+-- (it reads the persons of fct_events as built: it must run before this model)
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
