@@ -5,8 +5,9 @@
 -- built, which this model reads before fct_events is rewritten: fct_events
 -- depends on it), when its opt-out moves, when a device is linked to it or
 -- unlinked, or when its activity in dim_persons as built is not what it would
--- be now (a build killed after the event marts and before dim_persons). When dim_persons or fct_events is built whole this run, every
--- person is listed (full_build).
+-- be now (a build killed after the event marts and before dim_persons).
+-- When dim_persons or fct_events is built whole this run, every person is
+-- listed (full_build).
 
 {%- set built_events = behavioral_analytics.device_increment_built_relation('fct_events') -%}
 {%- set built_persons_relation = behavioral_analytics.device_increment_built_relation('dim_persons') -%}
