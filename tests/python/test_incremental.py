@@ -467,7 +467,9 @@ def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
 
     # the increment of fct_events holds a row whose session fct_sessions lacks
     build = ["build", "--target", "duckdb"]
-    code, output = run_dbt([*build, "--select", "+fct_events"], events, warehouse, check=False)
+    # (the file reconciliation too: its singular test reads staging, selected here)
+    selection = ["--select", "+fct_events", "fct_raw_file_reconciliation"]
+    code, output = run_dbt([*build, *selection], events, warehouse, check=False)
     assert code != 0
     failed = [line for line in output.splitlines() if " FAIL " in line]
     assert len(failed) == 1 and "relationships_fct_events_session_id" in failed[0], output
