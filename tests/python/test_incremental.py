@@ -489,7 +489,9 @@ def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         present = {
             row[0]
-            for row in connection.execute("select distinct device_id from main_marts.fct_events")
+            for row in connection.execute(
+                "select distinct device_id from main_marts.fct_events"
+            ).fetchall()
         }
     assert kept == {row[0] for row in first} & present
 
