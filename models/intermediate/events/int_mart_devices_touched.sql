@@ -300,7 +300,11 @@ devices_compared as (
         -- every row is rebuilt (full_build) or dim_devices is built whole
         where 1 = 0
     {%- else -%}
-        where current_device_signatures.signature is distinct from built_device_signatures.signature
+        -- null-safe: different, or only one of them null (a new or a gone device)
+        where coalesce(
+                current_device_signatures.signature != built_device_signatures.signature,
+                current_device_signatures.signature is not null or built_device_signatures.signature is not null
+            )
     {%- endif %}
 
 ),

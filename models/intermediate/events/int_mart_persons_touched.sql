@@ -160,7 +160,11 @@ persons_compared as (
                 or built_persons.first_seen_at != current_activity.first_seen_at
                 or built_persons.last_seen_at != current_activity.last_seen_at
                 then 'activity_changed'
-            when built_persons.opted_out_at is distinct from current_opt_outs.opted_out_at
+            -- null-safe: different, or only one of them null
+            when coalesce(
+                    built_persons.opted_out_at != current_opt_outs.opted_out_at,
+                    built_persons.opted_out_at is not null or current_opt_outs.opted_out_at is not null
+                )
                 then 'opt_out_changed'
             when built_persons.linked_device_count != coalesce(current_links.linked_device_count, 0)
                 then 'links_changed'
