@@ -32,10 +32,11 @@
 {% endmacro %}
 
 
-{% macro device_increment_prepare(touched_relation) %}
+{% macro device_increment_prepare(touched_relation, key_column='device_id') %}
     {#- touched_relation: the model of the devices to recompute
         (int_devices_touched, built earlier in this run). Deletes their rows
-        from this model. Spark never gets here: there is_incremental() is
+        from this model. key_column: the key the touched model lists
+        (device_id; person_id for int_mart_persons_touched). Spark never gets here: there is_incremental() is
         false (+full_refresh), as plain Parquet tables have no delete. -#}
     {%- if is_incremental() -%}
         {%- set touched_id = 'model.behavioral_analytics.' ~ touched_relation.identifier -%}
@@ -47,16 +48,23 @@
             ) }}
         {%- endif -%}
         delete from {{ this }}
-        where device_id in (select touched.device_id from {{ touched_relation }} as touched)
+        where {{ key_column }} in (select touched.{{ key_column }} from {{ touched_relation }} as touched)
+            -- a touched model that lists every device as full_build (one of
+            -- the tables it compares with is built whole) replaces every row
+            or exists (
+                select 1 from {{ touched_relation }} as touched
+                where touched.change_reason = 'full_build'
+            )
     {%- else -%}
         select 1
     {%- endif -%}
 {% endmacro %}
 
 
-{% macro device_increment_filter(device_column, touched_relation) -%}
+{% macro device_increment_filter(device_column, touched_relation, key_column='device_id') -%}
     {%- if is_incremental() -%}
-        {{ device_column }} in (select touched.device_id from {{ touched_relation }} as touched)
+        ({{ device_column }} in (select touched.{{ key_column }} from {{ touched_relation }} as touched)
+        or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
     {%- else -%}
         (1 = 1)
     {%- endif -%}

@@ -23,7 +23,12 @@ RUN_BOOKKEEPING_COLUMNS = {"_loaded_at"}
 # build the day's devices and files), so the equivalence tests pass them as
 # ``ignore_tables`` and check them on their own (tests/python/test_incremental.py).
 RUN_STATE_TABLES = frozenset(
-    {"main_intermediate.int_devices_touched", "main_staging.stg_tracker__files"}
+    {
+        "main_intermediate.int_devices_touched",
+        "main_intermediate.int_mart_devices_touched",
+        "main_intermediate.int_mart_persons_touched",
+        "main_staging.stg_tracker__files",
+    }
 )
 
 

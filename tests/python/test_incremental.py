@@ -77,6 +77,28 @@ def sessionized_rows(warehouse: Path) -> pd.DataFrame:
         )
 
 
+def mart_rows(warehouse: Path) -> dict[str, pd.DataFrame]:
+    """Every row of the per-device incremental marts, every column as text."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {
+            mart: connection.execute(f"select * from main_marts.{mart}").df().astype(str)
+            for mart in ("fct_events", "fct_sessions", "dim_devices", "dim_persons")
+        }
+
+
+def devices_that_differ(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
+    """The devices whose set of rows differs between two versions of a table."""
+
+    def by_device(frame: pd.DataFrame) -> dict[str, set[tuple]]:
+        return {
+            device: set(rows.itertuples(index=False, name=None))
+            for device, rows in frame.groupby("device_id")
+        }
+
+    old, new = by_device(before), by_device(after)
+    return {device for device in set(old) | set(new) if old.get(device) != new.get(device)}
+
+
 def batch_event_ids(batch: list[Path]) -> set[str]:
     """The event ids of a batch's files, read with pandas' help (JSONL, gzipped or not)."""
     ids: set[str] = set()
@@ -109,13 +131,28 @@ def daily(built_jsonl, tmp_path_factory):
         deliver(batch, events)
         if batch is batches[-1]:
             before = sessionized_rows(warehouse)
+            marts_before = mart_rows(warehouse)
         _, output = run_dbt(BUILD, events, warehouse)
         outputs.append(output)
     # the last daily build's increment, read before any test builds again
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         touched = connection.execute("select * from main_intermediate.int_devices_touched").df()
+        mart_touched = connection.execute(
+            "select * from main_intermediate.int_mart_devices_touched"
+        ).df()
+        person_touched = connection.execute(
+            "select * from main_intermediate.int_mart_persons_touched"
+        ).df()
         files = connection.execute("select * from main_staging.stg_tracker__files").df()
-    last = {"batch": batches[-1], "before": before, "touched": touched, "files": files}
+    last = {
+        "batch": batches[-1],
+        "before": before,
+        "touched": touched,
+        "files": files,
+        "marts_before": marts_before,
+        "mart_touched": mart_touched,
+        "person_touched": person_touched,
+    }
     return events, warehouse, outputs, last
 
 
@@ -171,6 +208,54 @@ def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
     assert arrived and arrived <= set(listed)
 
 
+def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily):
+    """int_mart_devices_touched after the last daily build lists exactly the devices
+    whose rows in fct_events, fct_sessions or dim_devices differ between the marts
+    built before that batch and a full build (every column), with the reason; they
+    include every device the sessions model recomputed."""
+    _, _, _, last = daily
+    before, listed = last["marts_before"], last["mart_touched"]
+    full = mart_rows(built_jsonl.warehouse)
+    device_marts = ("fct_events", "fct_sessions", "dim_devices")
+    changed = {mart: devices_that_differ(before[mart], full[mart]) for mart in device_marts}
+    assert changed["fct_events"], "the last batch changed no mart row: it would prove nothing"
+    assert set(listed["device_id"]) == set().union(*changed.values())
+    built = set(before["fct_events"]["device_id"])
+    now = set(full["fct_events"]["device_id"])
+    reasons = dict(zip(listed["device_id"], listed["change_reason"], strict=True))
+    for device, reason in reasons.items():
+        if device not in changed["fct_events"] | changed["fct_sessions"]:
+            assert reason == "device_changed", device
+        elif device not in built:
+            assert reason == "new", device
+        elif device not in now:
+            assert reason == "removed", device
+        else:
+            assert reason == "events_changed", device
+    assert set(last["touched"]["device_id"]) <= set(reasons)
+    assert listed["run_started_at"].nunique() == 1
+
+
+def test_mart_persons_touched_hold_every_person_the_last_batch_changed(built_jsonl, daily):
+    """int_mart_persons_touched after the last daily build lists every person whose
+    row of dim_persons differs between the mart built before that batch and a full
+    build (it may list more: a recomputed device's person whose row stays the same),
+    and only persons of the marts before or after."""
+    _, _, _, last = daily
+    before, listed = last["marts_before"]["dim_persons"], last["person_touched"]
+    full = mart_rows(built_jsonl.warehouse)["dim_persons"]
+    old = {row[0]: row for row in before.itertuples(index=False, name=None)}
+    new = {row[0]: row for row in full.itertuples(index=False, name=None)}
+    changed = {person for person in set(old) | set(new) if old.get(person) != new.get(person)}
+    assert changed, "the last batch changed no person: the check would prove nothing"
+    assert changed <= set(listed["person_id"])
+    assert set(listed["person_id"]) <= set(old) | set(new) | set(
+        last["marts_before"]["fct_events"]["person_id"]
+    )
+    reasons = {"devices_changed", "activity_changed", "opt_out_changed", "links_changed"}
+    assert set(listed["change_reason"]) <= reasons
+
+
 def file_statuses(files: pd.DataFrame) -> dict[str, str]:
     return dict(zip(files["file_name"], files["load_status"], strict=True))
 
@@ -197,6 +282,9 @@ def test_running_the_same_build_again_changes_nothing(daily, tmp_path):
     # nothing new: the sessions model recomputes no device
     touched = "select count(*) from main_intermediate.int_devices_touched"
     assert run_dbt_query(warehouse, touched) == 0
+    # nor do the event and session marts
+    for state in ("int_mart_devices_touched", "int_mart_persons_touched"):
+        assert run_dbt_query(warehouse, f"select count(*) from main_intermediate.{state}") == 0
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         files = connection.execute("select * from main_staging.stg_tracker__files").df()
     assert set(file_statuses(files).values()) == {"staged"}
@@ -330,3 +418,108 @@ def test_a_new_model_is_backfilled_alone(daily, tmp_path):
     assert "1 of 1 OK" in output
     differences = compare(warehouse, copy, SCHEMAS)
     assert not differences, "\n".join(map(str, differences))
+
+
+def _late_event_for_a_device(warehouse: Path, events: Path) -> str:
+    """Deliver one new web event of an anonymous device of a person who never opted
+    out, two hours after its last event (a new session); return the device."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        device, last_at = connection.execute(
+            "select fct_events.device_id, max(fct_events.event_at)"
+            " from main_marts.fct_events"
+            " inner join main_marts.dim_devices on fct_events.device_id = dim_devices.device_id"
+            " inner join main_marts.dim_persons on dim_devices.person_id = dim_persons.person_id"
+            " where fct_events.anonymous_id is not null and fct_events.platform = 'web'"
+            " and not dim_devices.is_shared and not dim_persons.has_opted_out"
+            " group by 1 order by 1 limit 1"
+        ).fetchone()
+    at = (pd.Timestamp(last_at).tz_convert("UTC") + pd.Timedelta(hours=2)).isoformat()
+    latest = sorted(path.name for path in events.iterdir() if path.is_dir())[-1]
+    (events / latest / "web-9999.jsonl").write_text(
+        _line("late-scope-check", device, None, at) + "\n", encoding="utf-8"
+    )
+    return device
+
+
+def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
+    """The event and session marts are incremental per device, and so are their
+    data tests on an incremental build, which still catch a bad row in the increment.
+
+    Every row of both marts is marked first in a column no signature reads
+    (fct_events.app_version, fct_sessions.duration_seconds = -1, which breaks a
+    data test of fct_sessions). A new event of one device arrives. A build of
+    fct_events without fct_sessions leaves that device's new session out of
+    fct_sessions: the scoped relationships test of fct_events fails on it. The
+    next build recomputes it in fct_sessions (sessions_changed); the marks stay
+    exactly on the devices int_mart_devices_touched did not list, so their rows
+    were not rewritten, and the build's scoped tests pass although every other
+    session still breaks a test; a lone `dbt test` reads every row and fails."""
+    events_source, warehouse_source, _, _ = daily
+    events = tmp_path / "events"
+    shutil.copytree(events_source, events)
+    warehouse = tmp_path / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy(warehouse_source, warehouse)
+    device = _late_event_for_a_device(warehouse, events)
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update main_marts.fct_events set app_version = 'not-rewritten'")
+        connection.execute("update main_marts.fct_sessions set duration_seconds = -1")
+
+    # the increment of fct_events holds a row whose session fct_sessions lacks
+    build = ["build", "--target", "duckdb"]
+    # (the file reconciliation too: its singular test reads staging, selected here)
+    selection = ["--select", "+fct_events", "fct_raw_file_reconciliation"]
+    code, output = run_dbt([*build, *selection], events, warehouse, check=False)
+    assert code != 0
+    failed = [line for line in output.splitlines() if " FAIL " in line]
+    assert len(failed) == 1 and "relationships_fct_events_session_id" in failed[0], output
+    assert "FAIL 1 " in failed[0], failed[0]
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        first = connection.execute(
+            "select device_id, change_reason from main_intermediate.int_mart_devices_touched"
+        ).fetchall()
+        kept = {
+            row[0]
+            for row in connection.execute(
+                "select distinct device_id from main_marts.fct_events"
+                " where app_version is distinct from 'not-rewritten'"
+            ).fetchall()
+        }
+    assert (device, "events_changed") in first
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        present = {
+            row[0]
+            for row in connection.execute(
+                "select distinct device_id from main_marts.fct_events"
+            ).fetchall()
+        }
+    assert kept == {row[0] for row in first} & present
+
+    # the next build repairs fct_sessions for that device; its tests read the increment
+    _, output = run_dbt(build, events, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        second = dict(
+            connection.execute(
+                "select device_id, change_reason from main_intermediate.int_mart_devices_touched"
+            ).fetchall()
+        )
+        marked = dict(
+            connection.execute(
+                "select device_id, bool_and(duration_seconds = -1) from main_marts.fct_sessions"
+                " group by 1"
+            ).fetchall()
+        )
+        untouched_events = connection.execute(
+            "select count(distinct device_id) from main_marts.fct_events"
+            " where app_version = 'not-rewritten'"
+        ).fetchone()[0]
+    assert second.get(device) == "sessions_changed"
+    assert {key for key, is_marked in marked.items() if not is_marked} == set(second) & set(marked)
+    assert any(marked.values()) and untouched_events > 0
+
+    # a test run that builds nothing reads every row
+    code, output = run_dbt(
+        ["test", "--target", "duckdb", "--select", "fct_sessions"], events, warehouse, check=False
+    )
+    assert code != 0
+    assert "expression_is_true_fct_sessions_session_end_at" in output

@@ -2,9 +2,11 @@
 
 The increments are worked out from state, not from what the previous run said
 it did: staging loads the files it has not loaded (its own table says which),
-and the sessions model recomputes every device whose input signature differs
-from its own rows. So a build killed after staging, inside sessionization or
-while the marts are written is repaired by the next build. Each kill is a
+and the sessions model and the event and session marts recompute every device
+whose input signature differs from their own rows (a build killed after
+fct_events and before fct_sessions leaves fct_sessions to repair). So a build
+killed after staging, inside sessionization or while the marts are written is
+repaired by the next build. Each kill is a
 SIGKILL of dbt's process group, as a scheduler's timeout or an OOM killer does."""
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ pytestmark = pytest.mark.e2e
 KILL_POINTS = [
     "OK created sql incremental model main_staging.base_tracker__event_lines",
     "START sql incremental model main_intermediate.int_events_sessionized",
-    "START sql table model main_marts.fct_sessions",
+    # after fct_events (incremental per device) is written, before fct_sessions
+    "START sql incremental model main_marts.fct_sessions",
 ]
 
 

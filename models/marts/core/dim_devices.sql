@@ -1,28 +1,38 @@
-{{ config(contract={'enforced': true}) }}
+-- incremental runs: the pre-hook deletes the rows of the devices
+-- int_mart_devices_touched lists, and the model computes those devices again
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
+) }}
 
 with
 
-devices_stitched as (
+devices_described as (
 
-    select * from {{ ref('int_devices_stitched') }}
-
-),
-
-devices_profiled as (
-
-    select * from {{ ref('int_devices_profiled') }}
-
-),
-
-devices_linked as (
-
-    select * from {{ ref('int_devices_linked') }}
+    select * from {{ ref('int_devices_described') }}
 
 ),
 
 events_enriched as (
 
     select * from {{ ref('int_events_enriched') }}
+
+),
+
+mart_devices_touched as (
+
+    select * from {{ ref('int_mart_devices_touched') }}
+
+),
+
+-- incremental: only the devices whose row changed
+devices as (
+
+    select * from devices_described
+    where {{ behavioral_analytics.device_increment_filter('device_id', 'mart_devices_touched') }}
 
 ),
 
@@ -40,6 +50,7 @@ latest_user_agents as (
             order by events_enriched.event_at desc, events_enriched.event_id desc
         ) as recency
     from events_enriched
+    where {{ behavioral_analytics.device_increment_filter('events_enriched.device_id', 'mart_devices_touched') }}
 
 ),
 
@@ -47,32 +58,30 @@ final as (
 
     select
         -- ids
-        devices_stitched.device_id,
-        case when not devices_stitched.is_user_id_device then devices_stitched.device_id end as anonymous_id,
-        devices_stitched.person_id,
-        devices_stitched.stitched_user_id,
+        devices.device_id,
+        devices.anonymous_id,
+        devices.person_id,
+        devices.stitched_user_id,
 
         -- identity
-        devices_stitched.is_shared,
-        cast(devices_stitched.user_id_count as {{ dbt.type_int() }}) as user_id_count,
+        devices.is_shared,
+        devices.user_id_count,
 
-        -- probabilistic link to a known person (own columns, never in person_id):
-        -- the best candidate's score and evidence; linked_person_id only when
-        -- the score reaches behavior__link_min_score
-        case when devices_linked.is_linked then devices_linked.linked_person_id end as linked_person_id,
-        cast(devices_linked.link_score as {{ behavioral_analytics.type_double() }}) as link_score,
-        coalesce(devices_linked.is_linked, false) as is_linked,
-        devices_linked.link_candidate_count,
-        devices_linked.link_shares_exact_ip,
-        devices_linked.link_shared_ip_count,
-        devices_linked.link_shares_ip_network,
-        devices_linked.link_shares_locale,
-        devices_linked.link_shares_user_agent_family,
-        devices_linked.link_concurrent_sessions,
+        -- probabilistic link (int_devices_described)
+        devices.linked_person_id,
+        devices.link_score,
+        devices.is_linked,
+        devices.link_candidate_count,
+        devices.link_shares_exact_ip,
+        devices.link_shared_ip_count,
+        devices.link_shares_ip_network,
+        devices.link_shares_locale,
+        devices.link_shares_user_agent_family,
+        devices.link_concurrent_sessions,
 
         -- non-human traffic
-        devices_profiled.is_bot,
-        devices_profiled.bot_reason,
+        devices.is_bot,
+        devices.bot_reason,
 
         -- what the device is
         latest_user_agents.platform,
@@ -81,18 +90,14 @@ final as (
         latest_user_agents.device_class,
 
         -- activity (analysed events: consented, before any opt-out)
-        cast(devices_profiled.event_count as {{ dbt.type_bigint() }}) as event_count,
-        cast(devices_profiled.session_count as {{ dbt.type_bigint() }}) as session_count,
-        devices_profiled.first_seen_at,
-        devices_profiled.last_seen_at
+        devices.event_count,
+        devices.session_count,
+        devices.first_seen_at,
+        devices.last_seen_at
 
-    from devices_stitched
-    inner join devices_profiled
-        on devices_stitched.device_id = devices_profiled.device_id
-    left join devices_linked
-        on devices_stitched.device_id = devices_linked.device_id
+    from devices
     left join latest_user_agents
-        on devices_stitched.device_id = latest_user_agents.device_id
+        on devices.device_id = latest_user_agents.device_id
             and latest_user_agents.recency = 1
 
 )

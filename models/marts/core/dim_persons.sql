@@ -1,4 +1,12 @@
-{{ config(contract={'enforced': true}) }}
+-- incremental runs: the pre-hook deletes the rows of the persons
+-- int_mart_persons_touched lists, and the model computes those persons again
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_persons_touched'), 'person_id') }}",
+) }}
 
 with
 
@@ -20,11 +28,19 @@ devices_linked as (
 
 ),
 
+mart_persons_touched as (
+
+    select * from {{ ref('int_mart_persons_touched') }}
+
+),
+
 -- people only, and only what may be analysed
 human_events as (
 
     select * from events_enriched
     where not is_bot and person_id is not null
+        -- incremental: only the persons whose row changed, whole
+        and {{ behavioral_analytics.device_increment_filter('person_id', 'mart_persons_touched', 'person_id') }}
 
 ),
 

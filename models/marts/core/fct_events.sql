@@ -1,4 +1,14 @@
-{{ config(contract={'enforced': true}) }}
+-- incremental runs: the pre-hook deletes the rows of the devices
+-- int_mart_devices_touched lists, and the model computes those devices again
+-- depends_on: {{ ref('int_mart_persons_touched') }}
+-- (it reads the persons of fct_events as built: it must run before this model)
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
+) }}
 
 -- The unified timeline: web, app, server and offline events of people, each
 -- once, with consent, before any opt-out.
@@ -8,6 +18,12 @@ with
 events_enriched as (
 
     select * from {{ ref('int_events_enriched') }}
+
+),
+
+mart_devices_touched as (
+
+    select * from {{ ref('int_mart_devices_touched') }}
 
 ),
 
@@ -22,6 +38,8 @@ human_events as (
 
     select * from events_enriched
     where not is_bot
+        -- incremental: only the devices whose rows changed, whole
+        and {{ behavioral_analytics.device_increment_filter('device_id', 'mart_devices_touched') }}
 
 ),
 

@@ -1,4 +1,13 @@
-{{ config(contract={'enforced': true}) }}
+-- incremental runs: the pre-hook deletes the rows of the devices
+-- int_mart_devices_touched lists, and the model computes those devices again
+-- (a session belongs to one device)
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    contract={'enforced': true},
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
+) }}
 
 {%- set page_view_events = var('behavior__page_view_events') -%}
 {%- set ending_events = var('behavior__session_ending_events') -%}
@@ -17,10 +26,18 @@ devices_stitched as (
 
 ),
 
+mart_devices_touched as (
+
+    select * from {{ ref('int_mart_devices_touched') }}
+
+),
+
 -- fct_events: human events only, revenue converted to the reporting currency
 events_sessionized as (
 
     select * from events
+    -- incremental: only the devices whose sessions changed, whole
+    where {{ behavioral_analytics.device_increment_filter('device_id', 'mart_devices_touched') }}
 
 ),
 
