@@ -1,9 +1,11 @@
 -- incremental runs: the pre-hook deletes the rows of the devices
 -- int_mart_devices_touched lists, and the model computes those devices again
+-- (the enforced contract checks the columns; on_schema_change='fail' would
+-- also compare types, and PostgreSQL reads the contract's varchar as text)
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     contract={'enforced': true},
     pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
 ) }}

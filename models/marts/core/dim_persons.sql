@@ -1,9 +1,11 @@
 -- incremental runs: the pre-hook deletes the rows of the persons
 -- int_mart_persons_touched lists, and the model computes those persons again
+-- (the enforced contract checks the columns; on_schema_change='fail' would
+-- also compare types, and PostgreSQL reads the contract's varchar as text)
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     contract={'enforced': true},
     pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_persons_touched'), 'person_id') }}",
 ) }}

@@ -2,10 +2,12 @@
 -- int_mart_devices_touched lists, and the model computes those devices again
 -- depends_on: {{ ref('int_mart_persons_touched') }}
 -- (it reads the persons of fct_events as built: it must run before this model)
+-- (the enforced contract checks the columns; on_schema_change='fail' would
+-- also compare types, and PostgreSQL reads the contract's varchar as text)
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     contract={'enforced': true},
     pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
 ) }}
