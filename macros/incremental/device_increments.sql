@@ -88,3 +88,32 @@
 {% macro spark__signature_agg(columns, relation_alias) -%}
     bit_xor(xxhash64({% for column in columns %}{{ relation_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor %}))
 {%- endmacro %}
+
+
+{% macro built_signatures(built_relation, columns, empty_like, key_column='device_id') -%}
+    {#- Per key of a per-device (or per-person) incremental model as built:
+        its row count and the signature_agg of `columns`. When the model is
+        built whole this run (built_relation is none, see
+        device_increment_built_relation) an empty relation with the columns
+        of `empty_like` (the same signatures computed from the current input:
+        key, row_count, signature), so the comparison lists every key as new. -#}
+    {%- if built_relation is none -%}
+        select {{ empty_like }}.*
+        from {{ empty_like }}
+        where 1 = 0
+    {%- else -%}
+        select
+            built.{{ key_column }},
+            count(*) as row_count,
+            {{ behavioral_analytics.signature_agg(columns, 'built') }} as signature
+        from {{ built_relation }} as built
+        group by built.{{ key_column }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro person_mart_events(relation_alias) -%}
+    {#- The events of int_events_enriched that dim_persons is made of: a
+        human device's events with a person. -#}
+    (not {{ relation_alias }}.is_bot and {{ relation_alias }}.person_id is not null)
+{%- endmacro %}

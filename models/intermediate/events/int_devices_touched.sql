@@ -38,18 +38,7 @@ current_signatures as (
 -- is built whole this run (first build, --full-refresh, Spark)
 built_signatures as (
 
-    {% if sessions is none %}
-        select current_signatures.*
-        from current_signatures
-        where 1 = 0
-    {% else %}
-        select
-            events_sessionized.device_id,
-            count(*) as row_count,
-            {{ behavioral_analytics.signature_agg(signature_columns, 'events_sessionized') }} as signature
-        from {{ sessions }} as events_sessionized
-        group by events_sessionized.device_id
-    {% endif %}
+    {{ behavioral_analytics.built_signatures(sessions, signature_columns, 'current_signatures') }}
 
 ),
 

@@ -153,18 +153,9 @@ current_session_signatures as (
 -- this run (first build, --full-refresh, Spark)
 built_event_signatures as (
 
-    {% if is_full_build %}
-        select current_event_signatures.*
-        from current_event_signatures
-        where 1 = 0
-    {% else %}
-        select
-            built_events.device_id,
-            count(*) as row_count,
-            {{ behavioral_analytics.signature_agg(event_columns, 'built_events') }} as signature
-        from {{ built_events }} as built_events
-        group by built_events.device_id
-    {% endif %}
+    {{ behavioral_analytics.built_signatures(
+        none if is_full_build else built_events, event_columns, 'current_event_signatures'
+    ) }}
 
 ),
 
@@ -266,6 +257,7 @@ current_device_signatures as (
 
     select
         devices_described.device_id,
+        count(*) as row_count,
         {{ behavioral_analytics.signature_agg(device_columns, 'devices_described') }} as signature
     from devices_described
     group by devices_described.device_id
@@ -274,17 +266,7 @@ current_device_signatures as (
 
 built_device_signatures as (
 
-    {% if built_devices_relation is none %}
-        select current_device_signatures.*
-        from current_device_signatures
-        where 1 = 0
-    {% else %}
-        select
-            built_devices.device_id,
-            {{ behavioral_analytics.signature_agg(device_columns, 'built_devices') }} as signature
-        from {{ built_devices_relation }} as built_devices
-        group by built_devices.device_id
-    {% endif %}
+    {{ behavioral_analytics.built_signatures(built_devices_relation, device_columns, 'current_device_signatures') }}
 
 ),
 

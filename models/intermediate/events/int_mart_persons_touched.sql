@@ -43,7 +43,7 @@ mart_devices_touched as (
 human_events as (
 
     select * from events_enriched
-    where not is_bot and person_id is not null
+    where {{ behavioral_analytics.person_mart_events('events_enriched') }}
 
 ),
 

@@ -40,7 +40,7 @@ mart_persons_touched as (
 human_events as (
 
     select * from events_enriched
-    where not is_bot and person_id is not null
+    where {{ behavioral_analytics.person_mart_events('events_enriched') }}
         -- incremental: only the persons whose row changed, whole
         and {{ behavioral_analytics.device_increment_filter('person_id', 'mart_persons_touched', 'person_id') }}
 

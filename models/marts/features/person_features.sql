@@ -37,82 +37,95 @@ rfm_segment_map as (
 
 ),
 
+-- each event's predecessors: the person's previous event, the previous
+-- event of its session and the two previous page views of its session
+-- (page views only). They are earlier events, and a snapshot holds every
+-- event before its as-of moment (local midnight, which no daylight-saving
+-- fold crosses), so every snapshot that holds an event holds them too: they
+-- are taken once on the history, not once per snapshot
+sequenced_events as (
+
+    select
+        events.*,
+        (
+            {{ behavioral_analytics.epoch_microseconds('events.event_at') }}
+            - {{ behavioral_analytics.epoch_microseconds(
+                'lag(events.event_at) over (partition by events.person_id order by events.event_at, events.event_id)'
+            ) }}
+        ) / {{ seconds }} as gap_seconds,
+        lag(events.event_name) over (
+            partition by events.person_id, events.session_id
+            order by events.event_at, events.event_id
+        ) as previous_event_name_in_session,
+        case when events.is_page_view then lag(events.page, 1) over (
+            partition by events.person_id, events.session_id, events.is_page_view
+            order by events.event_at, events.event_id
+        ) end as previous_page,
+        case when events.is_page_view then lag(events.page, 2) over (
+            partition by events.person_id, events.session_id, events.is_page_view
+            order by events.event_at, events.event_id
+        ) end as page_two_back
+    from events
+
+),
+
 -- every event once per snapshot it precedes
 snapshot_events as (
 
     select
         as_of_dates.as_of_date,
-        events.*,
+        sequenced_events.*,
         (
             {{ behavioral_analytics.epoch_microseconds('cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}  -- noqa: LT05
-            - {{ behavioral_analytics.epoch_microseconds('events.event_local_at') }}
+            - {{ behavioral_analytics.epoch_microseconds('sequenced_events.event_local_at') }}
         ) / (86400 * {{ seconds }}) as age_days,
-        {{ dbt.datediff('events.event_local_date', 'as_of_dates.as_of_date', 'day') }} as days_before_as_of  -- noqa: LT05
-    from events
+        {{ dbt.datediff('sequenced_events.event_local_date', 'as_of_dates.as_of_date', 'day') }} as days_before_as_of  -- noqa: LT05
+    from sequenced_events
     inner join as_of_dates
-        on events.event_local_at < cast(as_of_dates.as_of_date as {{ dbt.type_timestamp() }})
-
-),
-
--- gaps to the person's previous event, and the previous event of the person session
-sequenced as (
-
-    select
-        snapshot_events.*,
-        (
-            {{ behavioral_analytics.epoch_microseconds('snapshot_events.event_at') }}
-            - {{ behavioral_analytics.epoch_microseconds(
-                'lag(snapshot_events.event_at) over (partition by snapshot_events.as_of_date, snapshot_events.person_id order by snapshot_events.event_at, snapshot_events.event_id)'
-            ) }}
-        ) / {{ seconds }} as gap_seconds,
-        lag(snapshot_events.event_name) over (
-            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
-            order by snapshot_events.event_at, snapshot_events.event_id
-        ) as previous_event_name_in_session
-    from snapshot_events
+        on sequenced_events.event_local_at < cast(as_of_dates.as_of_date as {{ dbt.type_timestamp() }})
 
 ),
 
 person_totals as (
 
     select
-        sequenced.as_of_date,
-        sequenced.person_id,
-        min(sequenced.event_at) as first_seen_at,
-        max(sequenced.event_at) as last_seen_at,
-        max(sequenced.days_before_as_of) as tenure_days,
-        min(sequenced.days_before_as_of) as recency_days,
-        count(distinct case when sequenced.is_active then sequenced.event_local_date end) as active_days,
+        snapshot_events.as_of_date,
+        snapshot_events.person_id,
+        min(snapshot_events.event_at) as first_seen_at,
+        max(snapshot_events.event_at) as last_seen_at,
+        max(snapshot_events.days_before_as_of) as tenure_days,
+        min(snapshot_events.days_before_as_of) as recency_days,
+        count(distinct case when snapshot_events.is_active then snapshot_events.event_local_date end) as active_days,
         count(*) as event_count,
-        sum(case when sequenced.is_active then 1 else 0 end) as active_event_count,
-        count(distinct sequenced.session_id) as session_count,
-        count(distinct case when sequenced.is_purchase then sequenced.order_id end) as order_count,
-        coalesce(sum(case when sequenced.is_purchase then sequenced.revenue_in_reporting_currency end), 0)
+        sum(case when snapshot_events.is_active then 1 else 0 end) as active_event_count,
+        count(distinct snapshot_events.session_id) as session_count,
+        count(distinct case when snapshot_events.is_purchase then snapshot_events.order_id end) as order_count,
+        coalesce(sum(case when snapshot_events.is_purchase then snapshot_events.revenue_in_reporting_currency end), 0)
             as revenue,
-        min(case when sequenced.is_purchase and sequenced.order_id is not null then sequenced.days_before_as_of end)
+        min(case when snapshot_events.is_purchase and snapshot_events.order_id is not null then snapshot_events.days_before_as_of end)
             as days_since_last_order,
-        sum(exp(-ln(2) * sequenced.age_days / {{ half_life_days }})) as engagement_score,
-        sum(case when sequenced.days_before_as_of <= 7 then 1 else 0 end) as events_last_7_days,
-        sum(case when sequenced.days_before_as_of <= 28 then 1 else 0 end) as events_last_28_days,
-        sum(case when sequenced.days_before_as_of <= 90 then 1 else 0 end) as events_last_90_days,
+        sum(exp(-ln(2) * snapshot_events.age_days / {{ half_life_days }})) as engagement_score,
+        sum(case when snapshot_events.days_before_as_of <= 7 then 1 else 0 end) as events_last_7_days,
+        sum(case when snapshot_events.days_before_as_of <= 28 then 1 else 0 end) as events_last_28_days,
+        sum(case when snapshot_events.days_before_as_of <= 90 then 1 else 0 end) as events_last_90_days,
         count(
             distinct case
-                when sequenced.is_active and sequenced.days_before_as_of <= 28 then sequenced.event_local_date
+                when snapshot_events.is_active and snapshot_events.days_before_as_of <= 28 then snapshot_events.event_local_date
             end
         )
             as active_days_last_28_days,
         {% for platform in platforms -%}
-            sum(case when sequenced.platform = '{{ platform }}' then 1 else 0 end) as {{ platform }}_events,
+            sum(case when snapshot_events.platform = '{{ platform }}' then 1 else 0 end) as {{ platform }}_events,
         {% endfor -%}
-        count(distinct sequenced.feature) as distinct_features_used,
-        sum(case when sequenced.is_page_view then 1 else 0 end) as page_view_count,
-        avg(sequenced.gap_seconds) as gap_mean_seconds,
-        stddev_pop(sequenced.gap_seconds) as gap_stddev_seconds,
-        sum(case when sequenced.previous_event_name_in_session is not null then 1 else 0 end) as session_pair_count,
-        sum(case when sequenced.previous_event_name_in_session = sequenced.event_name then 1 else 0 end)
+        count(distinct snapshot_events.feature) as distinct_features_used,
+        sum(case when snapshot_events.is_page_view then 1 else 0 end) as page_view_count,
+        avg(snapshot_events.gap_seconds) as gap_mean_seconds,
+        stddev_pop(snapshot_events.gap_seconds) as gap_stddev_seconds,
+        sum(case when snapshot_events.previous_event_name_in_session is not null then 1 else 0 end) as session_pair_count,
+        sum(case when snapshot_events.previous_event_name_in_session = snapshot_events.event_name then 1 else 0 end)
             as repeated_pair_count
-    from sequenced
-    group by sequenced.as_of_date, sequenced.person_id
+    from snapshot_events
+    group by snapshot_events.as_of_date, snapshot_events.person_id
 
 ),
 
@@ -151,14 +164,8 @@ page_views as (
         snapshot_events.as_of_date,
         snapshot_events.person_id,
         snapshot_events.page,
-        lag(snapshot_events.page, 1) over (
-            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
-            order by snapshot_events.event_at, snapshot_events.event_id
-        ) as previous_page,
-        lag(snapshot_events.page, 2) over (
-            partition by snapshot_events.as_of_date, snapshot_events.person_id, snapshot_events.session_id
-            order by snapshot_events.event_at, snapshot_events.event_id
-        ) as page_two_back
+        snapshot_events.previous_page,
+        snapshot_events.page_two_back
     from snapshot_events
     where snapshot_events.is_page_view
 
