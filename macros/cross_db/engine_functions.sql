@@ -75,6 +75,27 @@
 {% endmacro %}
 
 
+{% macro inlined_cte() %}
+    {#- The keyword after `<name> as` that makes an engine compute a CTE at
+        each reference instead of once: for a wide CTE that one reference
+        reads whole and another reads only narrow, filtered columns of. -#}
+    {{ return(adapter.dispatch('inlined_cte', 'behavioral_analytics')()) }}
+{% endmacro %}
+
+{% macro default__inlined_cte() %}
+{% endmacro %}
+
+{% macro duckdb__inlined_cte() -%}
+    {#- DuckDB materializes a CTE referenced twice: every column of every row
+        is written to memory (spilled at 10M events) and scanned back. -#}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+
 {% macro materialized_cte() %}
     {#- The keyword after `<name> as` that makes an engine compute a CTE once. -#}
     {{ return(adapter.dispatch('materialized_cte', 'behavioral_analytics')()) }}

@@ -39,6 +39,8 @@ BUILD = [
     "resource_type:test",
     "resource_type:unit_test",
 ]
+# the load and the staged events only, for tests of which files a build loads
+LOAD = [*BUILD, "--select", "+stg_tracker__files", "+stg_tracker__events"]
 
 
 def deliveries(events: Path) -> list[list[Path]]:
@@ -306,18 +308,18 @@ def test_future_folder_does_not_stall_and_old_files_are_named(built_jsonl, tmp_p
     future = events / "received_date=2099-01-01"
     future.mkdir()
     shutil.copy(sorted(days[1].glob("server-*"))[0], future / "server-0009.jsonl")
-    run_dbt(BUILD, events, warehouse)
+    run_dbt(LOAD, events, warehouse)
     # the next day still loads: the watermark ignores received dates after today
     next_day = sorted(days[1].glob("web-*"))[0]
     deliver([next_day], events)
-    _, output = run_dbt(BUILD, events, warehouse)
+    _, output = run_dbt(LOAD, events, warehouse)
     assert "incremental load of 1 new file(s)" in output
     # a file far older than the lookback is not loaded, and is named
     deliver([sorted(days[5].glob("web-*"))[0]], events)
-    run_dbt(BUILD, events, warehouse)
+    run_dbt(LOAD, events, warehouse)
     old = sorted(days[0].glob("web-*"))[0]
     deliver([old], events)
-    _, output = run_dbt(BUILD, events, warehouse)
+    _, output = run_dbt(LOAD, events, warehouse)
     assert "incremental load of 0 new file(s)" in output
     assert old.name in output and "--full-refresh" in output
     # and stg_tracker__files says so
@@ -328,7 +330,7 @@ def test_future_folder_does_not_stall_and_old_files_are_named(built_jsonl, tmp_p
     )
     assert status == "outside_lookback"
     # --full-refresh takes it in
-    _, output = run_dbt([*BUILD, "--full-refresh"], events, warehouse)
+    _, output = run_dbt([*LOAD, "--full-refresh"], events, warehouse)
     loaded = run_dbt_query(
         warehouse, "select count(distinct file_name) from main_staging.base_tracker__event_lines"
     )

@@ -57,14 +57,20 @@ sequenced_events as (
             partition by events.person_id, events.session_id
             order by events.event_at, events.event_id
         ) as previous_event_name_in_session,
-        case when events.is_page_view then lag(events.page, 1) over (
-            partition by events.person_id, events.session_id, events.is_page_view
-            order by events.event_at, events.event_id
-        ) end as previous_page,
-        case when events.is_page_view then lag(events.page, 2) over (
-            partition by events.person_id, events.session_id, events.is_page_view
-            order by events.event_at, events.event_id
-        ) end as page_two_back
+        case
+            when events.is_page_view
+                then lag(events.page, 1) over (
+                        partition by events.person_id, events.session_id, events.is_page_view
+                        order by events.event_at, events.event_id
+                    )
+        end as previous_page,
+        case
+            when events.is_page_view
+                then lag(events.page, 2) over (
+                        partition by events.person_id, events.session_id, events.is_page_view
+                        order by events.event_at, events.event_id
+                    )
+        end as page_two_back
     from events
 
 ),
@@ -102,15 +108,20 @@ person_totals as (
         count(distinct case when snapshot_events.is_purchase then snapshot_events.order_id end) as order_count,
         coalesce(sum(case when snapshot_events.is_purchase then snapshot_events.revenue_in_reporting_currency end), 0)
             as revenue,
-        min(case when snapshot_events.is_purchase and snapshot_events.order_id is not null then snapshot_events.days_before_as_of end)
-            as days_since_last_order,
+        min(
+            case
+                when snapshot_events.is_purchase and snapshot_events.order_id is not null
+                    then snapshot_events.days_before_as_of
+            end
+        ) as days_since_last_order,
         sum(exp(-ln(2) * snapshot_events.age_days / {{ half_life_days }})) as engagement_score,
         sum(case when snapshot_events.days_before_as_of <= 7 then 1 else 0 end) as events_last_7_days,
         sum(case when snapshot_events.days_before_as_of <= 28 then 1 else 0 end) as events_last_28_days,
         sum(case when snapshot_events.days_before_as_of <= 90 then 1 else 0 end) as events_last_90_days,
         count(
             distinct case
-                when snapshot_events.is_active and snapshot_events.days_before_as_of <= 28 then snapshot_events.event_local_date
+                when snapshot_events.is_active and snapshot_events.days_before_as_of <= 28
+                    then snapshot_events.event_local_date
             end
         )
             as active_days_last_28_days,
@@ -121,7 +132,8 @@ person_totals as (
         sum(case when snapshot_events.is_page_view then 1 else 0 end) as page_view_count,
         avg(snapshot_events.gap_seconds) as gap_mean_seconds,
         stddev_pop(snapshot_events.gap_seconds) as gap_stddev_seconds,
-        sum(case when snapshot_events.previous_event_name_in_session is not null then 1 else 0 end) as session_pair_count,
+        sum(case when snapshot_events.previous_event_name_in_session is not null then 1 else 0 end)
+            as session_pair_count,
         sum(case when snapshot_events.previous_event_name_in_session = snapshot_events.event_name then 1 else 0 end)
             as repeated_pair_count
     from snapshot_events
