@@ -26,7 +26,7 @@ devices_stitched as (
 -- when nobody identified on it; nobody for a shared device's anonymous events).
 -- Inlined: the opt-outs read three columns of the events without consent,
 -- the final join every column of every event (materialized, DuckDB wrote
--- and read back the whole wide table: 44 s of 55 s at 10M events)
+-- the whole wide table and read it back: 44 s of thread time at 10M events)
 attributed as {{ behavioral_analytics.inlined_cte() }} (
 
     select
