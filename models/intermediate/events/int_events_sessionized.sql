@@ -9,6 +9,7 @@
 
 {%- set timeout_us = var('behavior__session_timeout_minutes') * 60 * 1000000 -%}
 {%- set max_length_minutes = var('behavior__session_max_length_minutes') -%}
+{%- set max_length_us = (max_length_minutes or 0) * 60 * 1000000 -%}
 {%- set ending_events = var('behavior__session_ending_events') -%}
 
 with
@@ -50,14 +51,21 @@ narrow as (
 
 ),
 
--- per device, in the contract's order: event_at, then event_id
+-- Three passes over each device's events in the contract's order (event_at,
+-- then event_id), all with the one window below, so each sorts by the same
+-- key: the previous event; the activity block; the session. A session's
+-- number, first event and position are running values of that order, not
+-- windows of their own (each other window sorted all events again).
+-- pass 1: the previous event, and the event's number on its device
 with_previous as (
 
     select
         narrow.*,
         {{ behavioral_analytics.epoch_microseconds('narrow.event_at') }} as event_at_us,
-        lag(narrow.event_at) over device_order as previous_event_at,
-        lag(narrow.event_name) over device_order as previous_event_name
+        {{ behavioral_analytics.epoch_microseconds('lag(narrow.event_at) over device_order') }}
+            as previous_event_at_us,
+        lag(narrow.event_name) over device_order as previous_event_name,
+        row_number() over device_order as device_event_number
     from narrow
     window device_order as (partition by narrow.device_id order by narrow.event_at, narrow.event_id)
 
@@ -70,77 +78,95 @@ flagged as (
     select
         with_previous.*,
         case
-            when with_previous.previous_event_at is null then 1
+            when with_previous.previous_event_at_us is null then 1
             when {{ behavioral_analytics.in_list('with_previous.previous_event_name', ending_events) }} then 1
-            when with_previous.event_at_us
-                - {{ behavioral_analytics.epoch_microseconds('with_previous.previous_event_at') }} > {{ timeout_us }}
-                then 1
+            when with_previous.event_at_us - with_previous.previous_event_at_us > {{ timeout_us }} then 1
             else 0
         end as starts_block
     from with_previous
 
 ),
 
+-- pass 2: the time of the block's first event (event times never decrease
+-- in this order, so the latest block start so far is the greatest)
 blocked as (
 
     select
         flagged.*,
-        sum(flagged.starts_block) over (
-            partition by flagged.device_id
-            order by flagged.event_at, flagged.event_id
-            rows between unbounded preceding and current row
-        ) as activity_block_number
+        max(case when flagged.starts_block = 1 then flagged.event_at_us end) over device_so_far
+            as block_started_at_us
     from flagged
+    window device_so_far as (
+        partition by flagged.device_id
+        order by flagged.event_at, flagged.event_id
+        rows between unbounded preceding and current row
+    )
 
 ),
 
--- a block longer than the maximum session length is cut into windows of
--- that length from its first event
+-- a session starts with its block, or where a block longer than the
+-- maximum session length enters its next window of that length (counted
+-- from the block's first event; the previous event is in the same block)
 windowed as (
 
     select
         blocked.*,
         {% if max_length_minutes is none -%}
-        0 as window_number
+            blocked.starts_block as starts_session
         {%- else -%}
-            floor(
-                (blocked.event_at_us - min(blocked.event_at_us) over (
-                    partition by blocked.device_id, blocked.activity_block_number
-                )) / {{ max_length_minutes * 60 * 1000000 }}
-            ) as window_number
+            case
+                when blocked.starts_block = 1 then 1
+                when floor((blocked.event_at_us - blocked.block_started_at_us) / {{ max_length_us }})
+                    > floor((blocked.previous_event_at_us - blocked.block_started_at_us) / {{ max_length_us }})
+                    then 1
+                else 0
+            end as starts_session
         {%- endif %}
     from blocked
 
 ),
 
+-- pass 3: the session's number on its device, and its first event's number
 numbered as (
 
     select
         windowed.*,
-        dense_rank() over (
-            partition by windowed.device_id
-            order by windowed.activity_block_number, windowed.window_number
-        ) as session_index,
-        first_value(windowed.event_id) over (
-            partition by windowed.device_id, windowed.activity_block_number, windowed.window_number
-            order by windowed.event_at, windowed.event_id
-            rows between unbounded preceding and unbounded following
-        ) as session_first_event_id
+        sum(windowed.starts_session) over device_so_far as session_index,
+        max(case when windowed.starts_session = 1 then windowed.device_event_number end) over device_so_far
+            as session_first_number
     from windowed
+    window device_so_far as (
+        partition by windowed.device_id
+        order by windowed.event_at, windowed.event_id
+        rows between unbounded preceding and current row
+    )
 
 ),
 
+session_starts as (
+
+    select
+        numbered.device_id,
+        numbered.device_event_number,
+        numbered.event_id
+    from numbered
+    where numbered.starts_session = 1
+
+),
+
+-- the stable session id: its device and its first event
 positions as (
 
     select
         numbered.event_id,
-        {{ dbt.hash(dbt.concat(['numbered.device_id', "'|'", 'numbered.session_first_event_id'])) }} as session_id,
+        {{ dbt.hash(dbt.concat(['numbered.device_id', "'|'", 'session_starts.event_id'])) }} as session_id,
         numbered.session_index,
-        row_number() over (
-            partition by numbered.device_id, numbered.session_index
-            order by numbered.event_at, numbered.event_id
-        ) as event_index_in_session
+        numbered.device_event_number - numbered.session_first_number + 1 as event_index_in_session
     from numbered
+    inner join session_starts
+        on
+            numbered.device_id = session_starts.device_id
+            and numbered.session_first_number = session_starts.device_event_number
 
 ),
 
