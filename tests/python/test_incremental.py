@@ -126,8 +126,8 @@ def daily(built_jsonl, tmp_path_factory):
     outputs = []
     batches = deliveries(built_jsonl.events)
     assert len(batches) >= 10
-    # the first seven days in one build (a backfill), then one build a day: four daily
-    # loads, each with the day's files and the previous day's late mobile files (the
+    # the first seven received dates in one build (a backfill), then one build a day:
+    # each daily load has the day's files and the previous day's late mobile files (the
     # last one only those), so every load holds a late file of a device built before
     batches = [[file for batch in batches[:7] for file in batch], *batches[7:]]
     for batch in batches:
