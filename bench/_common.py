@@ -119,6 +119,20 @@ def _tree_rss_bytes(root_pid: int) -> int:
     return total
 
 
+# dbt runs as the child of this small launcher, which writes the peak RSS of its
+# largest child (the kernel's ru_maxrss, KiB) to a file. The bench process's own
+# ru_maxrss of a direct child is wrong: Linux carries the parent's peak over to a
+# child at fork and exec, so after the bench held 10M events in pandas every
+# later dbt run "peaked" at the bench's own 19 GiB.
+_PEAK_LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "with open(sys.argv[1], 'w') as out:\n"
+    "    out.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code if code >= 0 else 128 - code)\n"
+)
+
+
 class _MemorySampler(threading.Thread):
     """Samples the RSS of a process tree until stopped; keeps the peak."""
 
@@ -185,15 +199,24 @@ def dbt_run(args: list[str], env: dict, work: Path, check: bool = True) -> DbtRu
     (target / "run_results.json").unlink(missing_ok=True)
     log = work / f"dbt-{len(list(work.glob('dbt-*.log'))) + 1}-{args[0]}.log"
     command = [dbt, *args, "--target-path", str(target), "--log-path", str(work / "logs")]
+    peak_file = work / "dbt-peak-rss-kib"
+    peak_file.unlink(missing_ok=True)
     with log.open("w") as output:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        process = subprocess.Popen(
+            [sys.executable, "-S", "-c", _PEAK_LAUNCHER, str(peak_file), *command],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
         sampler = _MemorySampler(process.pid)
         sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _ = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         sampler.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
+    peak_kib = int(peak_file.read_text()) if peak_file.exists() else 0
     results_file = target / "run_results.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
     if process.returncode != 0 and (check or not results):
@@ -204,7 +227,7 @@ def dbt_run(args: list[str], env: dict, work: Path, check: bool = True) -> DbtRu
         wall_seconds=wall,
         returncode=process.returncode,
         tree_peak_mib=sampler.peak_bytes / 2**20,
-        process_peak_mib=usage.ru_maxrss / 1024,  # Linux: KiB
+        process_peak_mib=peak_kib / 1024,
         results=results,
         log=log,
     )
