@@ -141,15 +141,6 @@
 {%- endmacro %}
 
 
-{% macro loaded_since_last_run(relation_alias, this_relation) -%}
-    {#- Rows of an upstream increment that this model has not taken in yet. -#}
-    {{ relation_alias ~ '.' if relation_alias }}_loaded_at > (
-        select coalesce(max(already.{{ adapter.quote('_loaded_at') }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-        from {{ this_relation }} as already
-    )
-{%- endmacro %}
-
-
 {% macro timestamp_text(timestamp_column) %}
     {#- An instant as text in UTC, as DuckDB and PostgreSQL (session in UTC) write it: 2026-01-05 10:00:00.123+00. -#}
     {{ return(adapter.dispatch('timestamp_text', 'behavioral_analytics')(timestamp_column)) }}

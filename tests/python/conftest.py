@@ -42,6 +42,19 @@ SLOWEST_FIRST = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_gx_runtime(tmp_path_factory):
+    """Each pytest worker validates in a Great Expectations context of its own:
+    the default one (<project>/target/gx) is wiped and written again by every
+    validation, so two workers validating at once removed each other's
+    validation definitions."""
+    from behavioral_analytics.quality import gx_suites
+
+    gx_suites.RUNTIME_ROOT = tmp_path_factory.mktemp("gx_runtime")
+    yield
+    gx_suites.RUNTIME_ROOT = None
+
+
 def pytest_collection_modifyitems(items):
     rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

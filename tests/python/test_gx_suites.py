@@ -33,6 +33,26 @@ def test_suites_pass_on_a_good_build(built_jsonl):
     ]
 
 
+def test_views_read_from_a_copy_under_another_name(built_jsonl, tmp_path):
+    # DuckDB keeps a view's SQL as written: a catalog-qualified ref
+    # ("jsonl".main_staging...) broke every view of a renamed or re-attached
+    # copy (macros/cross_db/ref.sql leaves the warehouse's own catalog out).
+    copy = tmp_path / "renamed.duckdb"
+    shutil.copy(built_jsonl.warehouse, copy)
+    with duckdb.connect(str(copy), read_only=True) as connection:
+        views = connection.execute(
+            "select schema_name, view_name from duckdb_views()"
+            " where not internal and schema_name like 'main_%'"
+        ).fetchall()
+        assert ("main_staging", "stg_tracker__events") in views
+        for schema, view in views:
+            connection.execute(f"select count(*) from {schema}.{view}").fetchone()
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{copy}' as other (read_only)")
+        for schema, view in views:
+            connection.execute(f"select count(*) from other.{schema}.{view}").fetchone()
+
+
 def test_broken_mart_fails_naming_suite_column_expectation(built_jsonl, tmp_path):
     broken = tmp_path / "broken.duckdb"
     shutil.copy(built_jsonl.warehouse, broken)

@@ -4,13 +4,13 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_localized') }}
 
 ),
 
-enriched as (
+enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('fct_events') }}
 

@@ -4,13 +4,13 @@
 
 with
 
-person_days as (
+person_days as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_person_days_aggregated') }}
 
 ),
 
-as_of_dates as (
+as_of_dates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_as_of_dates') }}
 

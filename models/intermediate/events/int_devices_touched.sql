@@ -9,7 +9,7 @@
 
 with
 
-events_attributed as (
+events_attributed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_attributed') }}
 

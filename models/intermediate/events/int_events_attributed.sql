@@ -10,13 +10,13 @@
 
 with
 
-stg_tracker__events as (
+stg_tracker__events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 
 ),
 
-devices_stitched as (
+devices_stitched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_stitched') }}
 

@@ -7,25 +7,25 @@
 
 with
 
-events_sessionized as (
+events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
 ),
 
-devices_profiled as (
+devices_profiled as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_profiled') }}
 
 ),
 
-devices_linked as (
+devices_linked as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_linked') }}
 
 ),
 
-user_agents_parsed as (
+user_agents_parsed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_user_agents_parsed') }}
 

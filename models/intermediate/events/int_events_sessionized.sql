@@ -14,13 +14,13 @@
 
 with
 
-events_attributed as (
+events_attributed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_attributed') }}
 
 ),
 
-devices_touched as (
+devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_touched') }}
 

@@ -38,19 +38,19 @@
 
 with
 
-events_enriched as (
+events_enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_enriched') }}
 
 ),
 
-devices_described as (
+devices_described as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_described') }}
 
 ),
 
-currency_rates as (
+currency_rates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('currency_rates') }}
 

@@ -15,25 +15,25 @@
 
 with
 
-events_enriched as (
+events_enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_enriched') }}
 
 ),
 
-events_attributed as (
+events_attributed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_attributed') }}
 
 ),
 
-devices_linked as (
+devices_linked as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_linked') }}
 
 ),
 
-mart_devices_touched as (
+mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_mart_devices_touched') }}
 

@@ -7,19 +7,19 @@
 
 with
 
-devices_stitched as (
+devices_stitched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_stitched') }}
 
 ),
 
-devices_profiled as (
+devices_profiled as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_profiled') }}
 
 ),
 
-devices_linked as (
+devices_linked as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_linked') }}
 

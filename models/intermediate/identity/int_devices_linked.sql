@@ -11,25 +11,25 @@
 
 with
 
-events_sessionized as (
+events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
 ),
 
-devices_stitched as (
+devices_stitched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_stitched') }}
 
 ),
 
-devices_profiled as (
+devices_profiled as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_profiled') }}
 
 ),
 
-user_agents_parsed as (
+user_agents_parsed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_user_agents_parsed') }}
 

@@ -5,19 +5,19 @@
 
 with
 
-events_sessionized as (
+events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_sessionized') }}
 
 ),
 
-stg_tracker__events as (
+stg_tracker__events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 
 ),
 
-bot_user_agent_patterns as (
+bot_user_agent_patterns as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('bot_user_agent_patterns') }}
 

@@ -9,13 +9,13 @@
 
 with
 
-stg_tracker__events as (
+stg_tracker__events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 
 ),
 
-consented_events as (
+consented_events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from stg_tracker__events
     where has_analytics_consent

@@ -16,7 +16,7 @@
 
 with
 
-stg_tracker__events as (
+stg_tracker__events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 

@@ -6,7 +6,7 @@
 
 with
 
-event_shapes as (
+event_shapes as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__event_shapes') }}
 

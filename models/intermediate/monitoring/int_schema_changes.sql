@@ -8,13 +8,13 @@
 
 with
 
-fields_observed as (
+fields_observed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_event_fields_observed') }}
 
 ),
 
-event_schema_registry as (
+event_schema_registry as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('event_schema_registry') }}
 

@@ -12,19 +12,19 @@
 
 with
 
-devices_described as (
+devices_described as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_described') }}
 
 ),
 
-events_enriched as (
+events_enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_enriched') }}
 
 ),
 
-mart_devices_touched as (
+mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_mart_devices_touched') }}
 

@@ -12,25 +12,25 @@
 
 with
 
-events_enriched as (
+events_enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_enriched') }}
 
 ),
 
-events_attributed as (
+events_attributed as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_attributed') }}
 
 ),
 
-devices_linked as (
+devices_linked as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_linked') }}
 
 ),
 
-mart_persons_touched as (
+mart_persons_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_mart_persons_touched') }}
 

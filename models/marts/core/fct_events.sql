@@ -17,19 +17,19 @@
 
 with
 
-events_enriched as (
+events_enriched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_enriched') }}
 
 ),
 
-mart_devices_touched as (
+mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_mart_devices_touched') }}
 
 ),
 
-currency_rates as (
+currency_rates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('currency_rates') }}
 

@@ -16,26 +16,26 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('fct_events') }}
 
 ),
 
-devices_stitched as (
+devices_stitched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_devices_stitched') }}
 
 ),
 
-mart_devices_touched as (
+mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_mart_devices_touched') }}
 
 ),
 
 -- fct_events: human events only, revenue converted to the reporting currency
-events_sessionized as (
+events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from events
     -- incremental: only the devices whose sessions changed, whole
@@ -43,16 +43,15 @@ events_sessionized as (
 
 ),
 
--- first and last event of each session, and of its page views
-positioned as (
+-- Each reference below reads only the columns it needs of the events (a
+-- materialized CTE would write every column of every event and scan it
+-- back). A session's events are numbered 1..event_count in the device's
+-- order (event_at, event_id), so its first and last events need no window.
+positioned as {{ behavioral_analytics.inlined_cte() }} (
 
     select
         events_sessionized.*,
-        {{ behavioral_analytics.in_list('events_sessionized.event_name', page_view_events) }} as is_page_view,
-        row_number() over (
-            partition by events_sessionized.session_id
-            order by events_sessionized.event_at desc, events_sessionized.event_id desc
-        ) as event_index_from_end
+        {{ behavioral_analytics.in_list('events_sessionized.event_name', page_view_events) }} as is_page_view
     from events_sessionized
 
 ),
@@ -122,8 +121,12 @@ first_events as (
 
 last_events as (
 
-    select * from positioned
-    where event_index_from_end = 1
+    select positioned.*
+    from positioned
+    inner join aggregated
+        on
+            positioned.session_id = aggregated.session_id
+            and positioned.event_index_in_session = aggregated.event_count
 
 ),
 

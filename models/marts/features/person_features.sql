@@ -19,19 +19,19 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_localized') }}
 
 ),
 
-as_of_dates as (
+as_of_dates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_as_of_dates') }}
 
 ),
 
-rfm_segment_map as (
+rfm_segment_map as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('rfm_segment_map') }}
 

@@ -4,7 +4,7 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 

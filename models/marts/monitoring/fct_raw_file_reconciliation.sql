@@ -2,31 +2,31 @@
 
 with
 
-event_lines as (
+event_lines as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('base_tracker__event_lines') }}
 
 ),
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events') }}
 
 ),
 
-event_duplicates as (
+event_duplicates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__event_duplicates') }}
 
 ),
 
-events_quarantine as (
+events_quarantine as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__events_quarantine') }}
 
 ),
 
-files_quarantine as (
+files_quarantine as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('stg_tracker__files_quarantine') }}
 

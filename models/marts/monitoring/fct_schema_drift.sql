@@ -5,7 +5,7 @@
 
 with
 
-schema_changes as (
+schema_changes as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_schema_changes') }}
 

@@ -6,7 +6,7 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_localized') }}
 

@@ -7,19 +7,19 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_localized') }}
 
 ),
 
-person_days as (
+person_days as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_person_days_aggregated') }}
 
 ),
 
-calendar as (
+calendar as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_reporting_days') }}
 

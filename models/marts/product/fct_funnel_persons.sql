@@ -10,13 +10,13 @@
 
 with
 
-events as (
+events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_events_localized') }}
 
 ),
 
-as_of_dates as (
+as_of_dates as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_as_of_dates') }}
 

@@ -9,7 +9,7 @@
 
 with
 
-funnel_persons as (
+funnel_persons as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('fct_funnel_persons') }}
 

@@ -11,13 +11,13 @@
 
 with
 
-person_days as (
+person_days as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_person_days_aggregated') }}
 
 ),
 
-calendar as (
+calendar as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_reporting_days') }}
 

@@ -2,7 +2,7 @@
 
 with
 
-event_lines as (
+event_lines as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('base_tracker__event_lines') }}
 

@@ -6,7 +6,7 @@
 
 with
 
-event_files as (
+event_files as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ source('tracker', 'event_files') }}
 

@@ -5,7 +5,7 @@
 
 with
 
-unreadable_files as (
+unreadable_files as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ source('tracker', 'unreadable_files') }}
 
