@@ -75,8 +75,11 @@ sequenced_events as (
 
 ),
 
--- every event once per snapshot it precedes
-snapshot_events as (
+-- every event once per snapshot it precedes. Computed at each of its three
+-- references (each reads the columns it needs): materialized, its 15.8M rows
+-- at 10M events were written and scanned three times (33.8 s for the model
+-- alone, 20.1 s inlined, the same rows)
+snapshot_events as {{ behavioral_analytics.inlined_cte() }} (
 
     select
         as_of_dates.as_of_date,
