@@ -13,6 +13,12 @@
     and its rows are appended. On a first build or --full-refresh nothing of
     this runs and the model is built whole (the touched model then lists
     every device, `full_build`).
+
+    The sessions model goes further back only as far as it must: the touched
+    model gives each changed device the activity block to recompute from
+    (recompute_from_at, recompute_from_event_id; null: the whole device),
+    and `device_lookback_prepare` / `device_lookback_filter` delete and
+    compute that device's rows from there on only.
 #}
 
 {% macro device_increment_built_relation(model_name) %}
@@ -32,6 +38,20 @@
 {% endmacro %}
 
 
+{% macro device_increment_require_built(touched_relation) %}
+    {#- Raises when this run does not build the touched model (its list
+        would be stale). -#}
+    {%- set touched_id = 'model.behavioral_analytics.' ~ touched_relation.identifier -%}
+    {%- if touched_id not in selected_resources -%}
+        {{ exceptions.raise_compiler_error(
+            "behavioral_analytics: " ~ this.identifier ~ " recomputes the devices listed in "
+            ~ touched_relation.identifier ~ ", which this run does not build (it would be stale):"
+            ~ " select it too, e.g. `--select " ~ touched_relation.identifier ~ "+` or `+" ~ this.identifier ~ "`."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+
 {% macro device_increment_prepare(touched_relation, key_column='device_id') %}
     {#- touched_relation: the model of the devices to recompute
         (int_devices_touched, built earlier in this run). Deletes their rows
@@ -39,14 +59,7 @@
         (device_id; person_id for int_mart_persons_touched). Spark never gets here: there is_incremental() is
         false (+full_refresh), as plain Parquet tables have no delete. -#}
     {%- if is_incremental() -%}
-        {%- set touched_id = 'model.behavioral_analytics.' ~ touched_relation.identifier -%}
-        {%- if touched_id not in selected_resources -%}
-            {{ exceptions.raise_compiler_error(
-                "behavioral_analytics: " ~ this.identifier ~ " recomputes the devices listed in "
-                ~ touched_relation.identifier ~ ", which this run does not build (it would be stale):"
-                ~ " select it too, e.g. `--select " ~ touched_relation.identifier ~ "+` or `+" ~ this.identifier ~ "`."
-            ) }}
-        {%- endif -%}
+        {{- behavioral_analytics.device_increment_require_built(touched_relation) -}}
         delete from {{ this }}
         where {{ key_column }} in (select touched.{{ key_column }} from {{ touched_relation }} as touched)
             -- a touched model that lists every device as full_build (one of
@@ -64,6 +77,54 @@
 {% macro device_increment_filter(device_column, touched_relation, key_column='device_id') -%}
     {%- if is_incremental() -%}
         ({{ device_column }} in (select touched.{{ key_column }} from {{ touched_relation }} as touched)
+        or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
+    {%- else -%}
+        (1 = 1)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro device_lookback_condition(row_alias, touched_alias) -%}
+    {#- The row of a touched device is recomputed: the whole device (no
+        recompute_from_at), or the row is at or after the event it is
+        recomputed from, in the contract's order (event_at, then event_id). -#}
+    ({{ touched_alias }}.device_id = {{ row_alias }}.device_id
+        and ({{ touched_alias }}.recompute_from_at is null
+            or {{ row_alias }}.event_at > {{ touched_alias }}.recompute_from_at
+            or ({{ row_alias }}.event_at = {{ touched_alias }}.recompute_from_at
+                and {{ row_alias }}.event_id >= {{ touched_alias }}.recompute_from_event_id)))
+{%- endmacro %}
+
+
+{% macro device_lookback_prepare(touched_relation) %}
+    {#- As device_increment_prepare, for a model whose touched model gives
+        where each device is recomputed from (int_devices_touched): deletes
+        those rows of this model only. -#}
+    {%- if is_incremental() -%}
+        {{- behavioral_analytics.device_increment_require_built(touched_relation) -}}
+        delete from {{ this }} as built
+        where exists (
+                select 1 from {{ touched_relation }} as touched
+                where {{ behavioral_analytics.device_lookback_condition('built', 'touched') }}
+            )
+            or exists (
+                select 1 from {{ touched_relation }} as touched
+                where touched.change_reason = 'full_build'
+            )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro device_lookback_filter(row_alias, touched_relation) -%}
+    {#- As device_increment_filter: the rows of the touched devices from
+        where each is recomputed on. -#}
+    {%- if is_incremental() -%}
+        (exists (
+            select 1 from {{ touched_relation }} as touched
+            where {{ behavioral_analytics.device_lookback_condition(row_alias, 'touched') }}
+        )
         or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
     {%- else -%}
         (1 = 1)

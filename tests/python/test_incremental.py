@@ -79,6 +79,15 @@ def sessionized_rows(warehouse: Path) -> pd.DataFrame:
         )
 
 
+def session_positions(warehouse: Path) -> pd.DataFrame:
+    """int_events_sessionized's order and session columns, typed."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            "select device_id, event_id, event_at, event_name, session_index"
+            " from main_intermediate.int_events_sessionized"
+        ).df()
+
+
 def mart_rows(warehouse: Path) -> dict[str, pd.DataFrame]:
     """Every row of the per-device incremental marts, every column as text."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -134,6 +143,7 @@ def daily(built_jsonl, tmp_path_factory):
         deliver(batch, events)
         if batch is batches[-1]:
             before = sessionized_rows(warehouse)
+            sessions_before = session_positions(warehouse)
             marts_before = mart_rows(warehouse)
         _, output = run_dbt(BUILD, events, warehouse)
         outputs.append(output)
@@ -150,6 +160,7 @@ def daily(built_jsonl, tmp_path_factory):
     last = {
         "batch": batches[-1],
         "before": before,
+        "sessions_before": sessions_before,
         "touched": touched,
         "files": files,
         "marts_before": marts_before,
@@ -213,6 +224,78 @@ def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
     arrived_ids = batch_event_ids(last["batch"]) - set(before["event_id"])
     arrived = set(full.loc[full["event_id"].isin(arrived_ids), "device_id"])
     assert arrived and arrived <= set(listed)
+
+
+def test_changed_devices_are_recomputed_from_their_last_block_before_the_change(built_jsonl, daily):
+    """Each changed device is recomputed from the last activity block of its built
+    rows that starts before its first difference (pandas: the earliest event_at of a
+    row new, gone or different between the sessions built before the last batch and a
+    full build; blocks by the contract's rule, a gap over 30 minutes or a logout
+    before), keeping the sessions before it; and most of the touched devices' rows
+    are kept, not sessionized again."""
+    _, _, _, last = daily
+    before, touched, positions = last["before"], last["touched"], last["sessions_before"]
+    full = sessionized_rows(built_jsonl.warehouse)
+    merged = before.merge(full, how="outer", on=["device_id", "event_id"], indicator=True)
+    columns = [c for c in SIGNATURE_COLUMNS.split(", ") if c not in ("device_id", "event_id")]
+    differs = merged["_merge"] != "both"
+    for column in columns:
+        differs |= merged[f"{column}_x"] != merged[f"{column}_y"]
+    differing = merged[differs].copy()
+    # a changed row counts at the earlier of its two times
+    differing["at"] = pd.concat(
+        [pd.to_datetime(differing[f"event_at_{side}"], utc=True) for side in ("x", "y")], axis=1
+    ).min(axis=1)
+    first_difference = differing.groupby("device_id")["at"].min()
+
+    positions = positions.sort_values(["device_id", "event_at", "event_id"]).copy()
+    positions["event_at"] = pd.to_datetime(positions["event_at"], utc=True)
+    previous_at = positions.groupby("device_id")["event_at"].shift()
+    previous_name = positions.groupby("device_id")["event_name"].shift()
+    positions["starts_block"] = (
+        previous_at.isna()
+        | (previous_name == "logout")
+        | (positions["event_at"] - previous_at > pd.Timedelta(minutes=30))
+    )
+    expected = {}
+    for device, row in touched.set_index("device_id").iterrows():
+        if row.change_reason != "changed":
+            continue
+        starts = positions[
+            (positions["device_id"] == device)
+            & positions["starts_block"]
+            & (positions["event_at"] < first_difference[device])
+        ]
+        if starts.empty:
+            expected[device] = (None, None, 0)
+        else:
+            start = starts.iloc[-1]
+            expected[device] = (start.event_at, start.event_id, int(start.session_index) - 1)
+    listed = {
+        row.device_id: (
+            None if pd.isna(row.recompute_from_at) else pd.Timestamp(row.recompute_from_at),
+            None if pd.isna(row.recompute_from_event_id) else row.recompute_from_event_id,
+            int(row.kept_session_count),
+        )
+        for row in touched.itertuples()
+        if row.change_reason == "changed"
+    }
+    assert listed == expected
+    from_a_block = [device for device, point in listed.items() if point[0] is not None]
+    assert from_a_block, "no device was recomputed from a block: the lookback is not exercised"
+    assert (touched.loc[touched["change_reason"] != "changed", "recompute_from_at"]).isna().all()
+    # the rows of the touched devices at or after their starting point: what was redone
+    touched_rows = positions[positions["device_id"].isin(touched["device_id"])]
+    start = touched_rows["device_id"].map(
+        {device: (point[0], point[1]) for device, point in listed.items()}
+    )
+    redone = [
+        point is None or point != point or point[0] is None or (at, event_id) >= point
+        for at, event_id, point in zip(
+            touched_rows["event_at"], touched_rows["event_id"], start, strict=True
+        )
+    ]
+    assert sum(redone) < len(touched_rows) / 2, (sum(redone), len(touched_rows))
 
 
 def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily):

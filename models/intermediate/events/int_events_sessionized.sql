@@ -1,10 +1,12 @@
 -- incremental runs: the pre-hook deletes the rows of the devices
--- int_devices_touched lists, and the model computes those devices again
+-- int_devices_touched lists, from the activity block each is recomputed from
+-- on (the whole device when it names none), and the model computes those
+-- rows again, numbering sessions on from the ones kept
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_devices_touched')) }}",
+    pre_hook="{{ behavioral_analytics.device_lookback_prepare(ref('int_devices_touched')) }}",
 ) }}
 
 {%- set timeout_us = var('behavior__session_timeout_minutes') * 60 * 1000000 -%}
@@ -33,21 +35,29 @@ events as (
 
     select * from events_attributed
     where is_analysed
-        -- incremental: only the devices whose analysed events changed, whole
-        and {{ behavioral_analytics.device_increment_filter('device_id', 'devices_touched') }}
+        -- incremental: only the devices whose analysed events changed, from
+        -- the activity block before their first change on
+        and {{ behavioral_analytics.device_lookback_filter('events_attributed', 'devices_touched') }}
 
 ),
 
 -- the windows run on the four columns the rule needs; the event's other
--- columns join back once at the end (sorting wide rows is what costs)
+-- columns join back once at the end (sorting wide rows is what costs).
+-- Incremental: the sessions a device keeps before its first recomputed
+-- event, numbered on from (that event starts an activity block: it is the
+-- first of its device here, so the rule below starts one)
 narrow as (
 
     select
         events.event_id,
         events.device_id,
         events.event_at,
-        events.event_name
+        events.event_name,
+        coalesce(devices_touched.kept_session_count, 0) as kept_session_count
     from events
+    -- (every device is listed whole, kept 0, on a full build)
+    left join devices_touched
+        on events.device_id = devices_touched.device_id
 
 ),
 
@@ -131,7 +141,7 @@ numbered as (
 
     select
         windowed.*,
-        sum(windowed.starts_session) over device_so_far as session_index,
+        windowed.kept_session_count + sum(windowed.starts_session) over device_so_far as session_index,
         max(case when windowed.starts_session = 1 then windowed.device_event_number end) over device_so_far
             as session_first_number
     from windowed
@@ -161,7 +171,8 @@ positions as (
         numbered.event_id,
         {{ dbt.hash(dbt.concat(['numbered.device_id', "'|'", 'session_starts.event_id'])) }} as session_id,
         numbered.session_index,
-        numbered.device_event_number - numbered.session_first_number + 1 as event_index_in_session
+        numbered.device_event_number - numbered.session_first_number + 1 as event_index_in_session,
+        numbered.starts_block = 1 as starts_activity_block
     from numbered
     inner join session_starts
         on
@@ -185,6 +196,7 @@ sessionized as (
         -- session position
         positions.session_index,
         positions.event_index_in_session,
+        positions.starts_activity_block,
 
         -- event
         events.event_name,
