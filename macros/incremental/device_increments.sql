@@ -84,28 +84,37 @@
 {%- endmacro %}
 
 
-{% macro device_lookback_condition(row_alias, touched_alias) -%}
+{% macro device_lookback_condition(row_alias, touched_alias, by='event') -%}
     {#- The row of a touched device is recomputed: the whole device (no
-        recompute_from_at), or the row is at or after the event it is
-        recomputed from, in the contract's order (event_at, then event_id). -#}
+        starting point), or the row is at or after it. by='event'
+        (int_devices_touched): from (recompute_from_at,
+        recompute_from_event_id) in the contract's order (event_at, then
+        event_id); by='session' (int_mart_devices_touched): from the
+        session numbered recompute_from_session_index on. -#}
     ({{ touched_alias }}.device_id = {{ row_alias }}.device_id
+    {%- if by == 'session' %}
+        and ({{ touched_alias }}.recompute_from_session_index is null
+            or {{ row_alias }}.session_index >= {{ touched_alias }}.recompute_from_session_index))
+    {%- else %}
         and ({{ touched_alias }}.recompute_from_at is null
             or {{ row_alias }}.event_at > {{ touched_alias }}.recompute_from_at
             or ({{ row_alias }}.event_at = {{ touched_alias }}.recompute_from_at
                 and {{ row_alias }}.event_id >= {{ touched_alias }}.recompute_from_event_id)))
+    {%- endif %}
 {%- endmacro %}
 
 
-{% macro device_lookback_prepare(touched_relation) %}
+{% macro device_lookback_prepare(touched_relation, by='event') %}
     {#- As device_increment_prepare, for a model whose touched model gives
-        where each device is recomputed from (int_devices_touched): deletes
-        those rows of this model only. -#}
+        where each device is recomputed from (int_devices_touched by event,
+        int_mart_devices_touched by session): deletes those rows of this
+        model only. -#}
     {%- if is_incremental() -%}
         {{- behavioral_analytics.device_increment_require_built(touched_relation) -}}
         delete from {{ this }} as built
         where exists (
                 select 1 from {{ touched_relation }} as touched
-                where {{ behavioral_analytics.device_lookback_condition('built', 'touched') }}
+                where {{ behavioral_analytics.device_lookback_condition('built', 'touched', by) }}
             )
             or exists (
                 select 1 from {{ touched_relation }} as touched
@@ -117,13 +126,13 @@
 {% endmacro %}
 
 
-{% macro device_lookback_filter(row_alias, touched_relation) -%}
+{% macro device_lookback_filter(row_alias, touched_relation, by='event') -%}
     {#- As device_increment_filter: the rows of the touched devices from
         where each is recomputed on. -#}
     {%- if is_incremental() -%}
         (exists (
             select 1 from {{ touched_relation }} as touched
-            where {{ behavioral_analytics.device_lookback_condition(row_alias, 'touched') }}
+            where {{ behavioral_analytics.device_lookback_condition(row_alias, 'touched', by) }}
         )
         or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
     {%- else -%}

@@ -110,6 +110,17 @@ def devices_that_differ(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
     return {device for device in set(old) | set(new) if old.get(device) != new.get(device)}
 
 
+def rows_differ(merged: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows of an outer merge (indicator on) on one side only, or with a column that
+    differs between the sides (two missing values are the same)."""
+    differs = merged["_merge"] != "both"
+    for column in columns:
+        left, right = merged[f"{column}_x"], merged[f"{column}_y"]
+        same = (left == right).fillna(False) | (left.isna() & right.isna())
+        differs |= ~same
+    return differs.astype(bool)
+
+
 def batch_event_ids(batch: list[Path]) -> set[str]:
     """The event ids of a batch's files, read with pandas' help (JSONL, gzipped or not)."""
     ids: set[str] = set()
@@ -238,9 +249,7 @@ def test_changed_devices_are_recomputed_from_their_last_block_before_the_change(
     full = sessionized_rows(built_jsonl.warehouse)
     merged = before.merge(full, how="outer", on=["device_id", "event_id"], indicator=True)
     columns = [c for c in SIGNATURE_COLUMNS.split(", ") if c not in ("device_id", "event_id")]
-    differs = merged["_merge"] != "both"
-    for column in columns:
-        differs |= merged[f"{column}_x"] != merged[f"{column}_y"]
+    differs = rows_differ(merged, columns)
     differing = merged[differs].copy()
     # a changed row counts at the earlier of its two times
     differing["at"] = pd.concat(
@@ -324,6 +333,53 @@ def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily
             assert reason == "events_changed", device
     assert set(last["touched"]["device_id"]) <= set(reasons)
     assert listed["run_started_at"].nunique() == 1
+
+
+def test_mart_devices_are_recomputed_from_their_last_session_before_the_change(built_jsonl, daily):
+    """Each device whose fct_events rows changed is recomputed in fct_events and
+    fct_sessions from its last session (as built) that starts before its first
+    difference (pandas: the earliest event_at of a fct_events row new, gone or
+    different in any column between the mart built before the last batch and a full
+    build), keeping the sessions before it; most of those devices' rows are kept."""
+    _, _, _, last = daily
+    before, listed = last["marts_before"]["fct_events"], last["mart_touched"]
+    full = mart_rows(built_jsonl.warehouse)["fct_events"]
+    merged = before.merge(full, how="outer", on=["device_id", "event_id"], indicator=True)
+    columns = [c for c in before.columns if c not in ("device_id", "event_id")]
+    differs = rows_differ(merged, columns)
+    differing = merged[differs]
+    at = pd.concat(
+        [pd.to_datetime(differing[f"event_at_{side}"], utc=True) for side in ("x", "y")], axis=1
+    ).min(axis=1)
+    first_difference = at.groupby(differing["device_id"]).min()
+    starts = before[before["event_index_in_session"] == "1"].assign(
+        at=lambda frame: pd.to_datetime(frame["event_at"], utc=True),
+        index=lambda frame: frame["session_index"].astype(int),
+    )
+    changed = listed[listed["change_reason"] == "events_changed"]
+    expected = {}
+    for device in changed["device_id"]:
+        earlier = starts[
+            (starts["device_id"] == device) & (starts["at"] < first_difference[device])
+        ]
+        expected[device] = None if earlier.empty else int(earlier["index"].max())
+    got = {
+        row.device_id: None
+        if pd.isna(row.recompute_from_session_index)
+        else int(row.recompute_from_session_index)
+        for row in changed.itertuples()
+    }
+    assert got == expected
+    assert any(index is not None for index in got.values()), "no device recomputed from a session"
+    assert (
+        listed.loc[listed["change_reason"] != "events_changed", "recompute_from_session_index"]
+        .isna()
+        .all()
+    )
+    rows = before[before["device_id"].isin(changed["device_id"])]
+    start = rows["device_id"].map(got)
+    redone = start.isna() | (rows["session_index"].astype(int) >= start.fillna(0))
+    assert redone.sum() < len(rows) / 2, (redone.sum(), len(rows))
 
 
 def test_mart_persons_touched_hold_every_person_the_last_batch_changed(built_jsonl, daily):

@@ -7,7 +7,9 @@
 -- only something outside them did (its bot flag, its probabilistic link,
 -- which depends on other devices, the user agent rules, the currency rates,
 -- the page view events), or when a build was killed between the two marts;
--- and when its dim_devices row (int_devices_described) changed.
+-- and when its dim_devices row (int_devices_described) changed. A device
+-- whose events changed is recomputed in fct_events and fct_sessions from its
+-- last session before the first changed event (recompute_from_session_index).
 -- When either mart is built whole this run, every device is listed
 -- (full_build).
 
@@ -219,6 +221,126 @@ built_devices as (
 
 ),
 
+-- A device whose events changed is recomputed from its last session that
+-- starts before its first difference, not whole: the sessions before it
+-- hold only events that are the same now, so their rows in both marts are.
+events_changed_devices as (
+
+    select current_event_signatures.device_id
+    from current_event_signatures
+    inner join built_event_signatures
+        on current_event_signatures.device_id = built_event_signatures.device_id
+    where
+        current_event_signatures.row_count != built_event_signatures.row_count
+        or current_event_signatures.signature != built_event_signatures.signature
+
+),
+
+changed_current_events as (
+
+    select
+        -- the columns compared (event_columns)
+        human_events.device_id,
+        human_events.event_id,
+        human_events.event_at,
+        human_events.received_at,
+        human_events.person_id,
+        human_events.event_name,
+        human_events.session_id,
+        human_events.session_index,
+        human_events.event_index_in_session,
+        human_events.linked_person_id,
+        human_events.link_score,
+        human_events.user_agent_family,
+        human_events.user_agent_version,
+        human_events.device_class,
+        human_events.revenue_in_reporting_currency
+    from human_events
+    where human_events.device_id in (select events_changed_devices.device_id from events_changed_devices)
+
+),
+
+-- fct_events as built, for those devices; none when it is built whole
+changed_built_events as (
+
+    {% if is_full_build -%}
+        select changed_current_events.*
+        from changed_current_events
+        where 1 = 0
+    {%- else -%}
+        select
+            built_events.device_id,
+            built_events.event_id,
+            built_events.event_at,
+            built_events.received_at,
+            built_events.person_id,
+            built_events.event_name,
+            built_events.session_id,
+            built_events.session_index,
+            built_events.event_index_in_session,
+            built_events.linked_person_id,
+            built_events.link_score,
+            built_events.user_agent_family,
+            built_events.user_agent_version,
+            built_events.device_class,
+            built_events.revenue_in_reporting_currency
+        from {{ built_events }} as built_events
+        where built_events.device_id in (select events_changed_devices.device_id from events_changed_devices)
+    {%- endif %}
+
+),
+
+-- a row that is new, gone, or not the same, at the earlier of its two times
+differing_events as (
+
+    select
+        coalesce(current_rows.device_id, built_rows.device_id) as device_id,
+        case
+            when current_rows.event_at is null then built_rows.event_at
+            when built_rows.event_at is null then current_rows.event_at
+            when built_rows.event_at < current_rows.event_at then built_rows.event_at
+            else current_rows.event_at
+        end as difference_at
+    from changed_current_events as current_rows
+    full outer join changed_built_events as built_rows
+        on
+            current_rows.device_id = built_rows.device_id
+            and current_rows.event_id = built_rows.event_id
+    where
+        current_rows.event_id is null
+        or built_rows.event_id is null
+        {%- for column in event_columns if column != 'event_id' %}
+            or {{ behavioral_analytics.is_distinct_from('current_rows.' ~ column, 'built_rows.' ~ column) }}
+        {%- endfor %}
+
+),
+
+first_event_differences as (
+
+    select
+        differing_events.device_id,
+        min(differing_events.difference_at) as first_difference_at
+    from differing_events
+    group by differing_events.device_id
+
+),
+
+-- the last built session that starts before the first difference
+recompute_from as (
+
+    select
+        changed_built_events.device_id,
+        max(changed_built_events.session_index) as recompute_from_session_index
+    from changed_built_events
+    inner join first_event_differences
+        on changed_built_events.device_id = first_event_differences.device_id
+    where
+        changed_built_events.event_index_in_session = 1
+        and changed_built_events.event_at < first_event_differences.first_difference_at
+    group by changed_built_events.device_id
+
+),
+
 compared as (
 
     select
@@ -244,10 +366,13 @@ compared as (
             cast(null as {{ dbt.type_bigint() }})
         {%- else -%}
             coalesce(built_devices.row_count, 0)
-        {%- endif %} as built_event_count
+        {%- endif %} as built_event_count,
+        recompute_from.recompute_from_session_index
     from current_devices
     full outer join built_devices
         on current_devices.device_id = built_devices.device_id
+    left join recompute_from
+        on coalesce(current_devices.device_id, built_devices.device_id) = recompute_from.device_id
 
 ),
 
@@ -301,7 +426,8 @@ all_compared as (
             compared.built_event_count
         {%- else -%}
             coalesce(compared.built_event_count, 0)
-        {%- endif %} as built_event_count
+        {%- endif %} as built_event_count,
+        compared.recompute_from_session_index
     from compared
     full outer join devices_compared
         on compared.device_id = devices_compared.device_id
@@ -316,6 +442,8 @@ touched as (
         cast(all_compared.change_reason as {{ dbt.type_string() }}) as change_reason,
         cast(all_compared.current_event_count as {{ dbt.type_bigint() }}) as current_event_count,
         cast(all_compared.built_event_count as {{ dbt.type_bigint() }}) as built_event_count,
+        cast(all_compared.recompute_from_session_index as {{ dbt.type_bigint() }})
+            as recompute_from_session_index,
         {{ behavioral_analytics.run_started_at_timestamp() }} as run_started_at
     from all_compared
 

@@ -1,5 +1,7 @@
 -- incremental runs: the pre-hook deletes the rows of the devices
--- int_mart_devices_touched lists, and the model computes those devices again
+-- int_mart_devices_touched lists, from the session each is recomputed from on
+-- (recompute_from_session_index; whole when none), and the model computes
+-- those rows again
 -- depends_on: {{ ref('int_mart_persons_touched') }}
 -- (it reads the persons of fct_events as built: it must run before this model)
 -- (the enforced contract checks the columns; on_schema_change='fail' would
@@ -9,7 +11,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     contract={'enforced': true},
-    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
+    pre_hook="{{ behavioral_analytics.device_lookback_prepare(ref('int_mart_devices_touched'), by='session') }}",
 ) }}
 
 -- The unified timeline: web, app, server and offline events of people, each
@@ -40,8 +42,9 @@ human_events as (
 
     select * from events_enriched
     where not is_bot
-        -- incremental: only the devices whose rows changed, whole
-        and {{ behavioral_analytics.device_increment_filter('device_id', 'mart_devices_touched') }}
+        -- incremental: only the devices whose rows changed, from the session
+        -- each is recomputed from on
+        and {{ behavioral_analytics.device_lookback_filter('events_enriched', 'mart_devices_touched', by='session') }}
 
 ),
 

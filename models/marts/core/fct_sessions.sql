@@ -1,5 +1,7 @@
 -- incremental runs: the pre-hook deletes the rows of the devices
--- int_mart_devices_touched lists, and the model computes those devices again
+-- int_mart_devices_touched lists, from the session each is recomputed from on
+-- (recompute_from_session_index; whole when none), and the model computes
+-- those sessions again
 -- (a session belongs to one device)
 -- (the enforced contract checks the columns; on_schema_change='fail' would
 -- also compare types, and PostgreSQL reads the contract's varchar as text)
@@ -8,7 +10,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     contract={'enforced': true},
-    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_mart_devices_touched')) }}",
+    pre_hook="{{ behavioral_analytics.device_lookback_prepare(ref('int_mart_devices_touched'), by='session') }}",
 ) }}
 
 {%- set page_view_events = var('behavior__page_view_events') -%}
@@ -38,8 +40,9 @@ mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from events
-    -- incremental: only the devices whose sessions changed, whole
-    where {{ behavioral_analytics.device_increment_filter('device_id', 'mart_devices_touched') }}
+    -- incremental: only the devices whose sessions changed, from the session
+    -- each is recomputed from on
+    where {{ behavioral_analytics.device_lookback_filter('events', 'mart_devices_touched', by='session') }}
 
 ),
 
