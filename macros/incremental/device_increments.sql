@@ -160,6 +160,66 @@
 {%- endmacro %}
 
 
+{% macro device_day_signatures(relation, columns) -%}
+    {#- Per device and day of event_at (the rows of `relation`, a CTE or a
+        relation, none: no rows): the row count and the signature_agg of
+        `columns`. A device's own signature is the XOR of its days'
+        (`device_signatures_from_days`), and its first day whose
+        signature differs is where it changed first (`first_changed_days`):
+        one aggregation, no join of rows. -#}
+    select
+        day_rows.device_id,
+        {{ dbt.date_trunc('day', 'day_rows.event_at') }} as event_day,
+        count(*) as row_count,
+        {{ behavioral_analytics.signature_agg(columns, 'day_rows') }} as signature
+    from {{ relation }} as day_rows
+    group by day_rows.device_id, {{ dbt.date_trunc('day', 'day_rows.event_at') }}
+{%- endmacro %}
+
+
+{% macro device_signatures_from_days(days) -%}
+    {#- Per device: its row count and signature, from device_day_signatures. -#}
+    select
+        {{ days }}.device_id,
+        sum({{ days }}.row_count) as row_count,
+        {{ behavioral_analytics.xor_agg(days ~ '.signature') }} as signature
+    from {{ days }}
+    group by {{ days }}.device_id
+{%- endmacro %}
+
+
+{% macro first_changed_days(current_days, built_days) -%}
+    {#- Per device with a day whose rows differ now from as built (count or
+        signature; a day on one side only): the start of the first such day
+        (first_difference_at). Every row before it is the same on both
+        sides. -#}
+    select
+        coalesce(current_days.device_id, built_days.device_id) as device_id,
+        min(coalesce(current_days.event_day, built_days.event_day)) as first_difference_at
+    from {{ current_days }} as current_days
+    full outer join {{ built_days }} as built_days
+        on
+            current_days.device_id = built_days.device_id
+            and current_days.event_day = built_days.event_day
+    where
+        current_days.device_id is null
+        or built_days.device_id is null
+        or current_days.row_count != built_days.row_count
+        or current_days.signature != built_days.signature
+    group by coalesce(current_days.device_id, built_days.device_id)
+{%- endmacro %}
+
+
+{% macro xor_agg(column) %}
+    {#- The bitwise XOR of a column's values (of signature_agg's signatures). -#}
+    {{ return(adapter.dispatch('xor_agg', 'behavioral_analytics')(column)) }}
+{% endmacro %}
+
+{% macro default__xor_agg(column) -%}
+    bit_xor({{ column }})
+{%- endmacro %}
+
+
 {% macro built_signatures(built_relation, columns, empty_like, key_column='device_id') -%}
     {#- Per key of a per-device (or per-person) incremental model as built:
         its row count and the signature_agg of `columns`. When the model is

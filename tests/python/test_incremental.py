@@ -239,11 +239,11 @@ def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
 
 def test_changed_devices_are_recomputed_from_their_last_block_before_the_change(built_jsonl, daily):
     """Each changed device is recomputed from the last activity block of its built
-    rows that starts before its first difference (pandas: the earliest event_at of a
-    row new, gone or different between the sessions built before the last batch and a
-    full build; blocks by the contract's rule, a gap over 30 minutes or a logout
-    before), keeping the sessions before it; and most of the touched devices' rows
-    are kept, not sessionized again."""
+    rows that starts before its first difference (pandas: the start of the UTC day of
+    the earliest event_at of a row new, gone or different between the sessions built
+    before the last batch and a full build; blocks by the contract's rule, a gap over
+    30 minutes or a logout before), keeping the sessions before it; and most of the
+    touched devices' rows are kept, not sessionized again."""
     _, _, _, last = daily
     before, touched, positions = last["before"], last["touched"], last["sessions_before"]
     full = sessionized_rows(built_jsonl.warehouse)
@@ -255,7 +255,8 @@ def test_changed_devices_are_recomputed_from_their_last_block_before_the_change(
     differing["at"] = pd.concat(
         [pd.to_datetime(differing[f"event_at_{side}"], utc=True) for side in ("x", "y")], axis=1
     ).min(axis=1)
-    first_difference = differing.groupby("device_id")["at"].min()
+    # found per day: the start (UTC) of the first day with a differing row
+    first_difference = differing.groupby("device_id")["at"].min().dt.floor("D")
 
     positions = positions.sort_values(["device_id", "event_at", "event_id"]).copy()
     positions["event_at"] = pd.to_datetime(positions["event_at"], utc=True)
@@ -338,9 +339,10 @@ def test_mart_devices_touched_are_what_the_last_batch_changed(built_jsonl, daily
 def test_mart_devices_are_recomputed_from_their_last_session_before_the_change(built_jsonl, daily):
     """Each device whose fct_events rows changed is recomputed in fct_events and
     fct_sessions from its last session (as built) that starts before its first
-    difference (pandas: the earliest event_at of a fct_events row new, gone or
-    different in any column between the mart built before the last batch and a full
-    build), keeping the sessions before it; most of those devices' rows are kept."""
+    difference (pandas: the start of the UTC day of the earliest event_at of a
+    fct_events row new, gone or different in any column between the mart built before
+    the last batch and a full build), keeping the sessions before it; most of those
+    devices' rows are kept."""
     _, _, _, last = daily
     before, listed = last["marts_before"]["fct_events"], last["mart_touched"]
     full = mart_rows(built_jsonl.warehouse)["fct_events"]
@@ -351,7 +353,7 @@ def test_mart_devices_are_recomputed_from_their_last_session_before_the_change(b
     at = pd.concat(
         [pd.to_datetime(differing[f"event_at_{side}"], utc=True) for side in ("x", "y")], axis=1
     ).min(axis=1)
-    first_difference = at.groupby(differing["device_id"]).min()
+    first_difference = at.groupby(differing["device_id"]).min().dt.floor("D")
     starts = before[before["event_index_in_session"] == "1"].assign(
         at=lambda frame: pd.to_datetime(frame["event_at"], utc=True),
         index=lambda frame: frame["session_index"].astype(int),

@@ -7,8 +7,11 @@
 -- A changed device is recomputed from the activity block before its first
 -- difference, not whole: sessions follow gaps between consecutive events,
 -- so every event before the first row that differs keeps its session, and
--- a block's first event stays one (its previous event did not change). A
--- day of new events touches a device's last block, not its whole history.
+-- a block's first event stays one (its previous event did not change). The
+-- first difference is found per day (the start of the first day whose
+-- signature differs), by the same aggregation that gives the device's
+-- signature. A day of new events touches a device's last block, not its
+-- whole history.
 
 {%- set sessions = behavioral_analytics.device_increment_built_relation('int_events_sessionized') -%}
 -- a device is recomputed when any of these columns of its analysed events changed
@@ -23,137 +26,78 @@ events_attributed as {{ behavioral_analytics.inlined_cte() }} (
 ),
 
 -- the input of int_events_sessionized: the analysed events
-analysed_events as (
+analysed_events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from events_attributed
     where is_analysed
 
 ),
 
+-- the signature of each device's analysed events per day, now
+current_days as (
+
+    {{ behavioral_analytics.device_day_signatures('analysed_events', signature_columns) }}
+
+),
+
 current_signatures as (
 
-    select
-        analysed_events.device_id,
-        count(*) as row_count,
-        {{ behavioral_analytics.signature_agg(signature_columns, 'analysed_events') }} as signature
-    from analysed_events
-    group by analysed_events.device_id
+    {{ behavioral_analytics.device_signatures_from_days('current_days') }}
 
 ),
 
--- the same signature of the rows int_events_sessionized holds; none when it
--- is built whole this run (first build, --full-refresh, Spark)
-built_signatures as (
-
-    {{ behavioral_analytics.built_signatures(sessions, signature_columns, 'current_signatures') }}
-
-),
-
--- the rows of the changed devices, now and as built, side by side by event
-changed_devices as (
-
-    select current_signatures.device_id
-    from current_signatures
-    inner join built_signatures
-        on current_signatures.device_id = built_signatures.device_id
-    where
-        current_signatures.row_count != built_signatures.row_count
-        or current_signatures.signature != built_signatures.signature
-
-),
-
-changed_current_rows as (
-
-    select
-        analysed_events.device_id,
-        analysed_events.event_id,
-        analysed_events.event_at,
-        analysed_events.received_at,
-        analysed_events.person_id,
-        analysed_events.person_user_id,
-        analysed_events.event_name
-    from analysed_events
-    where analysed_events.device_id in (select changed_devices.device_id from changed_devices)
-
-),
-
--- none when the sessions table is built whole this run
-changed_built_rows as (
+-- the same of the rows int_events_sessionized holds; none when it is built
+-- whole this run (first build, --full-refresh, Spark)
+built_days as (
 
     {% if sessions is none -%}
-        select
-            changed_current_rows.*,
-            cast(null as {{ dbt.type_bigint() }}) as session_index,
-            cast(null as {{ dbt.type_boolean() }}) as starts_activity_block
-        from changed_current_rows
+        select current_days.*
+        from current_days
         where 1 = 0
     {%- else -%}
-        select
-            built.device_id,
-            built.event_id,
-            built.event_at,
-            built.received_at,
-            built.person_id,
-            built.person_user_id,
-            built.event_name,
-            built.session_index,
-            built.starts_activity_block
-        from {{ sessions }} as built
-        where built.device_id in (select changed_devices.device_id from changed_devices)
+        {{ behavioral_analytics.device_day_signatures(sessions, signature_columns) }}
     {%- endif %}
 
 ),
 
--- a row that is new, gone, or not the same, at the earlier of its two times
-differing_rows as (
+built_signatures as (
 
-    select
-        coalesce(current_rows.device_id, built_rows.device_id) as device_id,
-        case
-            when current_rows.event_at is null then built_rows.event_at
-            when built_rows.event_at is null then current_rows.event_at
-            when built_rows.event_at < current_rows.event_at then built_rows.event_at
-            else current_rows.event_at
-        end as difference_at
-    from changed_current_rows as current_rows
-    full outer join changed_built_rows as built_rows
-        on
-            current_rows.device_id = built_rows.device_id
-            and current_rows.event_id = built_rows.event_id
-    where
-        current_rows.event_id is null
-        or built_rows.event_id is null
-        {%- for column in signature_columns if column != 'event_id' %}
-            or {{ behavioral_analytics.is_distinct_from('current_rows.' ~ column, 'built_rows.' ~ column) }}
-        {%- endfor %}
+    {{ behavioral_analytics.device_signatures_from_days('built_days') }}
 
 ),
 
+-- where each device changed first: the start of its first day that differs
 first_differences as (
 
-    select
-        differing_rows.device_id,
-        min(differing_rows.difference_at) as first_difference_at
-    from differing_rows
-    group by differing_rows.device_id
+    {{ behavioral_analytics.first_changed_days('current_days', 'built_days') }}
 
 ),
 
--- the built activity blocks that start before the first difference (every
--- row before it is the same now): the device is recomputed from the last
+-- the built activity blocks that start before it (every row before it is
+-- the same now): a changed device is recomputed from the last
 block_starts_before as (
 
-    select
-        changed_built_rows.device_id,
-        changed_built_rows.event_at,
-        changed_built_rows.event_id,
-        changed_built_rows.session_index
-    from changed_built_rows
-    inner join first_differences
-        on changed_built_rows.device_id = first_differences.device_id
-    where
-        changed_built_rows.starts_activity_block
-        and changed_built_rows.event_at < first_differences.first_difference_at
+    {% if sessions is none -%}
+        select
+            first_differences.device_id,
+            first_differences.first_difference_at as event_at,
+            cast(null as {{ dbt.type_string() }}) as event_id,
+            cast(null as {{ dbt.type_bigint() }}) as session_index
+        from first_differences
+        where 1 = 0
+    {%- else -%}
+        select
+            built.device_id,
+            built.event_at,
+            built.event_id,
+            built.session_index
+        from {{ sessions }} as built
+        inner join first_differences
+            on built.device_id = first_differences.device_id
+        where
+            built.starts_activity_block
+            and built.event_at < first_differences.first_difference_at
+    {%- endif %}
 
 ),
 
@@ -214,8 +158,11 @@ compared as (
     from current_signatures
     full outer join built_signatures
         on current_signatures.device_id = built_signatures.device_id
+    -- a changed device's starting point (a new or a removed one is whole)
     left join recompute_from
-        on coalesce(current_signatures.device_id, built_signatures.device_id) = recompute_from.device_id
+        on
+            current_signatures.device_id = recompute_from.device_id
+            and built_signatures.device_id = recompute_from.device_id
 
 ),
 

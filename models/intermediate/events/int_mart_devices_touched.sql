@@ -9,7 +9,8 @@
 -- the page view events), or when a build was killed between the two marts;
 -- and when its dim_devices row (int_devices_described) changed. A device
 -- whose events changed is recomputed in fct_events and fct_sessions from its
--- last session before the first changed event (recompute_from_session_index).
+-- last session before the first day whose events changed
+-- (recompute_from_session_index).
 -- When either mart is built whole this run, every device is listed
 -- (full_build).
 
@@ -104,14 +105,16 @@ human_events as (
 
 ),
 
+-- the signature of each device's rows of fct_events per day, now
+current_event_days as (
+
+    {{ behavioral_analytics.device_day_signatures('human_events', event_columns) }}
+
+),
+
 current_event_signatures as (
 
-    select
-        human_events.device_id,
-        count(*) as row_count,
-        {{ behavioral_analytics.signature_agg(event_columns, 'human_events') }} as signature
-    from human_events
-    group by human_events.device_id
+    {{ behavioral_analytics.device_signatures_from_days('current_event_days') }}
 
 ),
 
@@ -153,11 +156,21 @@ current_session_signatures as (
 
 -- the same signatures of the marts as built; none when they are built whole
 -- this run (first build, --full-refresh, Spark)
+built_event_days as (
+
+    {% if is_full_build -%}
+        select current_event_days.*
+        from current_event_days
+        where 1 = 0
+    {%- else -%}
+        {{ behavioral_analytics.device_day_signatures(built_events, event_columns) }}
+    {%- endif %}
+
+),
+
 built_event_signatures as (
 
-    {{ behavioral_analytics.built_signatures(
-        none if is_full_build else built_events, event_columns, 'current_event_signatures'
-    ) }}
+    {{ behavioral_analytics.device_signatures_from_days('built_event_days') }}
 
 ),
 
@@ -222,122 +235,36 @@ built_devices as (
 ),
 
 -- A device whose events changed is recomputed from its last session that
--- starts before its first difference, not whole: the sessions before it
--- hold only events that are the same now, so their rows in both marts are.
-events_changed_devices as (
+-- starts before its first difference (the start of its first day whose
+-- rows differ), not whole: the sessions before it hold only events that are
+-- the same now, so their rows in both marts are.
+first_event_differences as (
 
-    select current_event_signatures.device_id
-    from current_event_signatures
-    inner join built_event_signatures
-        on current_event_signatures.device_id = built_event_signatures.device_id
-    where
-        current_event_signatures.row_count != built_event_signatures.row_count
-        or current_event_signatures.signature != built_event_signatures.signature
+    {{ behavioral_analytics.first_changed_days('current_event_days', 'built_event_days') }}
 
 ),
 
-changed_current_events as (
-
-    select
-        -- the columns compared (event_columns)
-        human_events.device_id,
-        human_events.event_id,
-        human_events.event_at,
-        human_events.received_at,
-        human_events.person_id,
-        human_events.event_name,
-        human_events.session_id,
-        human_events.session_index,
-        human_events.event_index_in_session,
-        human_events.linked_person_id,
-        human_events.link_score,
-        human_events.user_agent_family,
-        human_events.user_agent_version,
-        human_events.device_class,
-        human_events.revenue_in_reporting_currency
-    from human_events
-    where human_events.device_id in (select events_changed_devices.device_id from events_changed_devices)
-
-),
-
--- fct_events as built, for those devices; none when it is built whole
-changed_built_events as (
+-- the last built session that starts before it
+recompute_from as (
 
     {% if is_full_build -%}
-        select changed_current_events.*
-        from changed_current_events
+        select
+            first_event_differences.device_id,
+            cast(null as {{ dbt.type_bigint() }}) as recompute_from_session_index
+        from first_event_differences
         where 1 = 0
     {%- else -%}
         select
             built_events.device_id,
-            built_events.event_id,
-            built_events.event_at,
-            built_events.received_at,
-            built_events.person_id,
-            built_events.event_name,
-            built_events.session_id,
-            built_events.session_index,
-            built_events.event_index_in_session,
-            built_events.linked_person_id,
-            built_events.link_score,
-            built_events.user_agent_family,
-            built_events.user_agent_version,
-            built_events.device_class,
-            built_events.revenue_in_reporting_currency
+            max(built_events.session_index) as recompute_from_session_index
         from {{ built_events }} as built_events
-        where built_events.device_id in (select events_changed_devices.device_id from events_changed_devices)
+        inner join first_event_differences
+            on built_events.device_id = first_event_differences.device_id
+        where
+            built_events.event_index_in_session = 1
+            and built_events.event_at < first_event_differences.first_difference_at
+        group by built_events.device_id
     {%- endif %}
-
-),
-
--- a row that is new, gone, or not the same, at the earlier of its two times
-differing_events as (
-
-    select
-        coalesce(current_rows.device_id, built_rows.device_id) as device_id,
-        case
-            when current_rows.event_at is null then built_rows.event_at
-            when built_rows.event_at is null then current_rows.event_at
-            when built_rows.event_at < current_rows.event_at then built_rows.event_at
-            else current_rows.event_at
-        end as difference_at
-    from changed_current_events as current_rows
-    full outer join changed_built_events as built_rows
-        on
-            current_rows.device_id = built_rows.device_id
-            and current_rows.event_id = built_rows.event_id
-    where
-        current_rows.event_id is null
-        or built_rows.event_id is null
-        {%- for column in event_columns if column != 'event_id' %}
-            or {{ behavioral_analytics.is_distinct_from('current_rows.' ~ column, 'built_rows.' ~ column) }}
-        {%- endfor %}
-
-),
-
-first_event_differences as (
-
-    select
-        differing_events.device_id,
-        min(differing_events.difference_at) as first_difference_at
-    from differing_events
-    group by differing_events.device_id
-
-),
-
--- the last built session that starts before the first difference
-recompute_from as (
-
-    select
-        changed_built_events.device_id,
-        max(changed_built_events.session_index) as recompute_from_session_index
-    from changed_built_events
-    inner join first_event_differences
-        on changed_built_events.device_id = first_event_differences.device_id
-    where
-        changed_built_events.event_index_in_session = 1
-        and changed_built_events.event_at < first_event_differences.first_difference_at
-    group by changed_built_events.device_id
 
 ),
 
@@ -427,7 +354,10 @@ all_compared as (
         {%- else -%}
             coalesce(compared.built_event_count, 0)
         {%- endif %} as built_event_count,
-        compared.recompute_from_session_index
+        -- only a device whose events changed has a starting point
+        case
+            when compared.change_reason = 'events_changed' then compared.recompute_from_session_index
+        end as recompute_from_session_index
     from compared
     full outer join devices_compared
         on compared.device_id = devices_compared.device_id
