@@ -17,7 +17,7 @@
     The sessions model goes further back only as far as it must: the touched
     model gives each changed device the activity block to recompute from
     (recompute_from_at, recompute_from_event_id; null: the whole device),
-    and `device_lookback_prepare` / `device_lookback_filter` delete and
+    and `device_lookback_prepare` / `device_lookback_join` delete and
     compute that device's rows from there on only.
 #}
 
@@ -126,17 +126,20 @@
 {% endmacro %}
 
 
-{% macro device_lookback_filter(row_alias, touched_relation, by='event') -%}
-    {#- As device_increment_filter: the rows of the touched devices from
-        where each is recomputed on. -#}
+{% macro device_lookback_join(row_alias, touched_relation, by='event') -%}
+    {#- The join that keeps, on incremental runs, the rows of the touched
+        devices from where each is recomputed on (nothing on a full build).
+        A join, not a `where exists`: DuckDB pushes the few touched devices
+        into the scan of the input as a filter, where an `exists` (or an
+        `in` or'ed with another condition) made it read every column of
+        every row first (int_events_sessionized at 10M: 21-29 s against
+        3.6-4.0 s for the same 211,562 rows). When the touched model lists
+        `full_build` (the model's table is kept but one it compares with is
+        built whole), every device with rows is listed, without a starting
+        point, so the join keeps every row. -#}
     {%- if is_incremental() -%}
-        (exists (
-            select 1 from {{ touched_relation }} as touched
-            where {{ behavioral_analytics.device_lookback_condition(row_alias, 'touched', by) }}
-        )
-        or exists (select 1 from {{ touched_relation }} as touched where touched.change_reason = 'full_build'))
-    {%- else -%}
-        (1 = 1)
+        inner join {{ touched_relation }} as increment
+            on {{ behavioral_analytics.device_lookback_condition(row_alias, 'increment', by) }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -33,11 +33,12 @@ devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 -- does anything of a person after their opt-out
 events as (
 
-    select * from events_attributed
-    where is_analysed
-        -- incremental: only the devices whose analysed events changed, from
-        -- the activity block before their first change on
-        and {{ behavioral_analytics.device_lookback_filter('events_attributed', 'devices_touched') }}
+    select events_attributed.*
+    from events_attributed
+    -- incremental: only the devices whose analysed events changed, from the
+    -- activity block before their first change on
+    {{ behavioral_analytics.device_lookback_join('events_attributed', 'devices_touched') }}
+    where events_attributed.is_analysed
 
 ),
 

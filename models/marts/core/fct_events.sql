@@ -40,11 +40,12 @@ currency_rates as {{ behavioral_analytics.inlined_cte() }} (
 -- no behavioural mart uses non-human traffic
 human_events as (
 
-    select * from events_enriched
-    where not is_bot
-        -- incremental: only the devices whose rows changed, from the session
-        -- each is recomputed from on
-        and {{ behavioral_analytics.device_lookback_filter('events_enriched', 'mart_devices_touched', by='session') }}
+    select events_enriched.*
+    from events_enriched
+    -- incremental: only the devices whose rows changed, from the session each
+    -- is recomputed from on
+    {{ behavioral_analytics.device_lookback_join('events_enriched', 'mart_devices_touched', by='session') }}
+    where not events_enriched.is_bot
 
 ),
 

@@ -39,10 +39,11 @@ mart_devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 -- fct_events: human events only, revenue converted to the reporting currency
 events_sessionized as {{ behavioral_analytics.inlined_cte() }} (
 
-    select * from events
+    select events.*
+    from events
     -- incremental: only the devices whose sessions changed, from the session
     -- each is recomputed from on
-    where {{ behavioral_analytics.device_lookback_filter('events', 'mart_devices_touched', by='session') }}
+    {{ behavioral_analytics.device_lookback_join('events', 'mart_devices_touched', by='session') }}
 
 ),
 
