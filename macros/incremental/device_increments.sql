@@ -56,12 +56,24 @@
     {#- touched_relation: the model of the devices to recompute
         (int_devices_touched, built earlier in this run). Deletes their rows
         from this model. key_column: the key the touched model lists
-        (device_id; person_id for int_mart_persons_touched). Spark never gets here: there is_incremental() is
-        false (+full_refresh), as plain Parquet tables have no delete. -#}
+        (device_id; person_id for int_mart_persons_touched). -#}
+    {{- behavioral_analytics.device_increment_delete(
+        touched_relation,
+        'built.' ~ key_column ~ ' in (select touched.' ~ key_column ~ ' from ' ~ touched_relation ~ ' as touched)'
+    ) -}}
+{% endmacro %}
+
+
+{% macro device_increment_delete(touched_relation, rows_condition) %}
+    {#- The pre-hook's delete, on incremental runs only: the rows of this
+        model (aliased `built`) that rows_condition names, or every row when
+        the touched model lists full_build. Spark never gets here: there
+        is_incremental() is false (+full_refresh), as plain Parquet tables
+        have no delete. -#}
     {%- if is_incremental() -%}
         {{- behavioral_analytics.device_increment_require_built(touched_relation) -}}
-        delete from {{ this }}
-        where {{ key_column }} in (select touched.{{ key_column }} from {{ touched_relation }} as touched)
+        delete from {{ this }} as built
+        where {{ rows_condition }}
             -- a touched model that lists every device as full_build (one of
             -- the tables it compares with is built whole) replaces every row
             or exists (
@@ -109,20 +121,11 @@
         where each device is recomputed from (int_devices_touched by event,
         int_mart_devices_touched by session): deletes those rows of this
         model only. -#}
-    {%- if is_incremental() -%}
-        {{- behavioral_analytics.device_increment_require_built(touched_relation) -}}
-        delete from {{ this }} as built
-        where exists (
-                select 1 from {{ touched_relation }} as touched
-                where {{ behavioral_analytics.device_lookback_condition('built', 'touched', by) }}
-            )
-            or exists (
-                select 1 from {{ touched_relation }} as touched
-                where touched.change_reason = 'full_build'
-            )
-    {%- else -%}
-        select 1
-    {%- endif -%}
+    {{- behavioral_analytics.device_increment_delete(
+        touched_relation,
+        'exists (select 1 from ' ~ touched_relation ~ ' as touched where '
+        ~ behavioral_analytics.device_lookback_condition('built', 'touched', by) ~ ')'
+    ) -}}
 {% endmacro %}
 
 
@@ -140,6 +143,19 @@
     {%- if is_incremental() -%}
         inner join {{ touched_relation }} as increment
             on {{ behavioral_analytics.device_lookback_condition(row_alias, 'increment', by) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro device_lookback_kept_sessions() -%}
+    {#- In the select of device_lookback_join's rows (by='event'): how many
+        sessions the row's device keeps before where it is recomputed
+        (int_devices_touched.kept_session_count); 0 on a full build, which
+        has no join. -#}
+    {%- if is_incremental() -%}
+        coalesce(increment.kept_session_count, 0)
+    {%- else -%}
+        0
     {%- endif -%}
 {%- endmacro %}
 
