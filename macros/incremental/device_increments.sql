@@ -102,11 +102,16 @@
         (int_devices_touched): from (recompute_from_at,
         recompute_from_event_id) in the contract's order (event_at, then
         event_id); by='session' (int_mart_devices_touched): from the
-        session numbered recompute_from_session_index on. -#}
+        session numbered recompute_from_session_index on; by='day'
+        (int_attributed_devices_touched): every row at or after
+        recompute_from_at (the start of the first changed day). -#}
     ({{ touched_alias }}.device_id = {{ row_alias }}.device_id
     {%- if by == 'session' %}
         and ({{ touched_alias }}.recompute_from_session_index is null
             or {{ row_alias }}.session_index >= {{ touched_alias }}.recompute_from_session_index))
+    {%- elif by == 'day' %}
+        and ({{ touched_alias }}.recompute_from_at is null
+            or {{ row_alias }}.event_at >= {{ touched_alias }}.recompute_from_at))
     {%- else %}
         and ({{ touched_alias }}.recompute_from_at is null
             or {{ row_alias }}.event_at > {{ touched_alias }}.recompute_from_at
@@ -171,7 +176,12 @@
 {%- endmacro %}
 
 {% macro duckdb__signature_agg(columns, relation_alias) -%}
-    bit_xor(hash({% for column in columns %}{{ relation_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor %}))
+    {#- The row's hash is hashed again: DuckDB combines the hashes of several
+        values by a multiply and an XOR with the last one, so a value of the
+        last column shared by an even number of rows cancelled out of the
+        XOR (a person's opt-out that reached every row of a device-day with
+        an even count went unseen; the second hash mixes the row's value). -#}
+    bit_xor(hash(hash({% for column in columns %}{{ relation_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor %})))
 {%- endmacro %}
 
 {% macro spark__signature_agg(columns, relation_alias) -%}

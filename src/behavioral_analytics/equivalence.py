@@ -24,6 +24,7 @@ RUN_BOOKKEEPING_COLUMNS = {"_loaded_at"}
 # ``ignore_tables`` and check them on their own (tests/python/test_incremental.py).
 RUN_STATE_TABLES = frozenset(
     {
+        "main_intermediate.int_attributed_devices_touched",
         "main_intermediate.int_devices_touched",
         "main_intermediate.int_mart_devices_touched",
         "main_intermediate.int_mart_persons_touched",

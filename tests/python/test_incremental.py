@@ -79,6 +79,22 @@ def sessionized_rows(warehouse: Path) -> pd.DataFrame:
         )
 
 
+def attributed_rows(warehouse: Path) -> pd.DataFrame:
+    """Every row of int_events_attributed, every column but the run's bookkeeping
+    (_loaded_at differs between two builds by construction) as text, with its UTC
+    day."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return (
+            connection.execute(
+                "select * exclude (_loaded_at),"
+                " strftime(event_at at time zone 'UTC', '%Y-%m-%d') as utc_day"
+                " from main_intermediate.int_events_attributed"
+            )
+            .df()
+            .astype(str)
+        )
+
+
 def session_positions(warehouse: Path) -> pd.DataFrame:
     """int_events_sessionized's order and session columns, typed."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -156,11 +172,16 @@ def daily(built_jsonl, tmp_path_factory):
             before = sessionized_rows(warehouse)
             sessions_before = session_positions(warehouse)
             marts_before = mart_rows(warehouse)
+            attributed_before = attributed_rows(warehouse)
         _, output = run_dbt(BUILD, events, warehouse)
         outputs.append(output)
     # the last daily build's increment, read before any test builds again
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         touched = connection.execute("select * from main_intermediate.int_devices_touched").df()
+        attributed_touched = connection.execute(
+            "select *, strftime(recompute_from_at at time zone 'UTC', '%Y-%m-%d') as utc_day"
+            " from main_intermediate.int_attributed_devices_touched"
+        ).df()
         mart_touched = connection.execute(
             "select * from main_intermediate.int_mart_devices_touched"
         ).df()
@@ -177,6 +198,8 @@ def daily(built_jsonl, tmp_path_factory):
         "marts_before": marts_before,
         "mart_touched": mart_touched,
         "person_touched": person_touched,
+        "attributed_before": attributed_before,
+        "attributed_touched": attributed_touched,
     }
     return events, warehouse, outputs, last
 
@@ -197,6 +220,52 @@ def test_daily_batches_with_late_mobile_files_equal_a_full_build(built_jsonl, da
     # each daily build adds the snapshot of its own as-of date, which a full build
     # of the last day does not hold
     assert kept["daily"] > kept["full"], "each daily build adds its own as-of date's snapshot"
+
+
+def test_attributed_devices_touched_are_where_the_last_batch_changed(built_jsonl, daily):
+    """int_attributed_devices_touched after the last daily build lists exactly the
+    devices whose attributed events (every column) differ between the table built
+    before that batch and a full build of every file (pandas), each from the UTC day
+    of its first differing row (a row new, gone or not the same, at the earlier of its
+    two days), with its reason and row counts; and most of those devices' rows are
+    kept, not attributed again."""
+    _, _, _, last = daily
+    before, touched = last["attributed_before"], last["attributed_touched"]
+    full = attributed_rows(built_jsonl.warehouse)
+    merged = before.merge(full, how="outer", on=["device_id", "event_id"], indicator=True)
+    columns = [c for c in before.columns if c not in ("device_id", "event_id")]
+    differing = merged[rows_differ(merged, columns)]
+    day = [
+        min(side for side in sides if isinstance(side, str))
+        for sides in zip(differing["utc_day_x"], differing["utc_day_y"], strict=True)
+    ]
+    first_day = pd.Series(day, index=differing.index).groupby(differing["device_id"]).min()
+    built_counts = before.groupby("device_id").size()
+    now_counts = full.groupby("device_id").size()
+    expected = {
+        device: (
+            "new"
+            if device not in built_counts
+            else "removed"
+            if device not in now_counts
+            else "changed",
+            day,
+            int(now_counts.get(device, 0)),
+            int(built_counts.get(device, 0)),
+        )
+        for device, day in first_day.items()
+    }
+    listed = {
+        row.device_id: (row.change_reason, row.utc_day, row.current_row_count, row.built_row_count)
+        for row in touched.itertuples()
+    }
+    assert expected, "the last batch changed no attributed event: the check would prove nothing"
+    assert listed == expected
+    assert touched["run_started_at"].nunique() == 1
+    # what was attributed again: the touched devices' rows from their day on
+    touched_rows = before[before["device_id"].isin(touched["device_id"])]
+    redone = touched_rows["utc_day"] >= touched_rows["device_id"].map(first_day)
+    assert 0 < redone.sum() < len(touched_rows) / 2, (redone.sum(), len(touched_rows))
 
 
 def test_touched_devices_are_what_the_last_batch_changed(built_jsonl, daily):
