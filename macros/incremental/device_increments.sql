@@ -14,11 +14,13 @@
     this runs and the model is built whole (the touched model then lists
     every device, `full_build`).
 
-    The sessions model goes further back only as far as it must: the touched
-    model gives each changed device the activity block to recompute from
-    (recompute_from_at, recompute_from_event_id; null: the whole device),
-    and `device_lookback_prepare` / `device_lookback_join` delete and
-    compute that device's rows from there on only.
+    The attributed events, the sessions and the event and session marts go
+    back only as far as they must: their touched model gives each changed
+    device where to recompute from (int_attributed_devices_touched: the
+    first changed day; int_devices_touched: the activity block before it;
+    int_mart_devices_touched: the session before it; null: the whole
+    device), and `device_lookback_prepare` / `device_lookback_join` delete
+    and compute that device's rows from there on only.
 #}
 
 {% macro device_increment_built_relation(model_name) %}
@@ -123,9 +125,9 @@
 
 {% macro device_lookback_prepare(touched_relation, by='event') %}
     {#- As device_increment_prepare, for a model whose touched model gives
-        where each device is recomputed from (int_devices_touched by event,
-        int_mart_devices_touched by session): deletes those rows of this
-        model only. -#}
+        where each device is recomputed from (int_attributed_devices_touched
+        by day, int_devices_touched by event, int_mart_devices_touched by
+        session): deletes those rows of this model only. -#}
     {{- behavioral_analytics.device_increment_delete(
         touched_relation,
         'exists (select 1 from ' ~ touched_relation ~ ' as touched where '
