@@ -191,13 +191,20 @@
 {%- endmacro %}
 
 
-{% macro device_day_signatures(relation, columns) -%}
+{% macro device_day_signatures(relation, columns, empty_like=none) -%}
     {#- Per device and day of event_at (the rows of `relation`, a CTE or a
-        relation, none: no rows): the row count and the signature_agg of
-        `columns`. A device's own signature is the XOR of its days'
-        (`device_signatures_from_days`), and its first day whose
-        signature differs is where it changed first (`first_changed_days`):
-        one aggregation, no join of rows. -#}
+        relation): the row count and the signature_agg of `columns`. A
+        device's own signature is the XOR of its days'
+        (`device_signatures_from_days`), and its first day whose signature
+        differs is where it changed first (`first_changed_days`): one
+        aggregation, no join of rows. relation none (a table built whole
+        this run): no rows, with the columns of `empty_like` (the same
+        signatures of the current rows). -#}
+    {%- if relation is none -%}
+    select {{ empty_like }}.*
+    from {{ empty_like }}
+    where 1 = 0
+    {%- else -%}
     select
         day_rows.device_id,
         {{ dbt.date_trunc('day', 'day_rows.event_at') }} as event_day,
@@ -205,6 +212,7 @@
         {{ behavioral_analytics.signature_agg(columns, 'day_rows') }} as signature
     from {{ relation }} as day_rows
     group by day_rows.device_id, {{ dbt.date_trunc('day', 'day_rows.event_at') }}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -71,13 +71,7 @@ current_days as (
 -- Spark)
 built_days as (
 
-    {% if attributed_events is none -%}
-        select current_days.*
-        from current_days
-        where 1 = 0
-    {%- else -%}
-        {{ behavioral_analytics.device_day_signatures(attributed_events, signature_columns) }}
-    {%- endif %}
+    {{ behavioral_analytics.device_day_signatures(attributed_events, signature_columns, empty_like='current_days') }}
 
 ),
 
@@ -90,21 +84,13 @@ first_differences as (
 
 current_devices as (
 
-    select
-        current_days.device_id,
-        sum(current_days.row_count) as row_count
-    from current_days
-    group by current_days.device_id
+    {{ behavioral_analytics.device_signatures_from_days('current_days') }}
 
 ),
 
 built_devices as (
 
-    select
-        built_days.device_id,
-        sum(built_days.row_count) as row_count
-    from built_days
-    group by built_days.device_id
+    {{ behavioral_analytics.device_signatures_from_days('built_days') }}
 
 ),
 

@@ -50,13 +50,7 @@ current_signatures as (
 -- whole this run (first build, --full-refresh, Spark)
 built_days as (
 
-    {% if sessions is none -%}
-        select current_days.*
-        from current_days
-        where 1 = 0
-    {%- else -%}
-        {{ behavioral_analytics.device_day_signatures(sessions, signature_columns) }}
-    {%- endif %}
+    {{ behavioral_analytics.device_day_signatures(sessions, signature_columns, empty_like='current_days') }}
 
 ),
 

@@ -158,13 +158,9 @@ current_session_signatures as (
 -- this run (first build, --full-refresh, Spark)
 built_event_days as (
 
-    {% if is_full_build -%}
-        select current_event_days.*
-        from current_event_days
-        where 1 = 0
-    {%- else -%}
-        {{ behavioral_analytics.device_day_signatures(built_events, event_columns) }}
-    {%- endif %}
+    {{ behavioral_analytics.device_day_signatures(
+        none if is_full_build else built_events, event_columns, empty_like='current_event_days'
+    ) }}
 
 ),
 
