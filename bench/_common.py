@@ -133,19 +133,41 @@ _PEAK_LAUNCHER = (
 )
 
 
-class _MemorySampler(threading.Thread):
-    """Samples the RSS of a process tree until stopped; keeps the peak."""
+def _folder_bytes(folder: Path | None) -> int:
+    """Bytes of the files in a folder (DuckDB's spill files), 0 when absent."""
+    if folder is None:
+        return 0
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(folder) if entry.is_file())
+    except OSError:  # absent, or a spill file removed while scanned
+        return 0
 
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
+
+def spill_folder(env: dict) -> Path | None:
+    """Where DuckDB spills in a run with this environment (as profiles.yml sets it)."""
+    folder = env.get("BEHAVIOR_DUCKDB_TEMP_DIRECTORY") or (
+        env["BEHAVIOR_DUCKDB_PATH"] + ".tmp" if env.get("BEHAVIOR_DUCKDB_PATH") else ""
+    )
+    return Path(folder) if folder.startswith("/") else None
+
+
+class _MemorySampler(threading.Thread):
+    """Samples the RSS of a process tree (and the size of a spill folder) until
+    stopped; keeps the peaks."""
+
+    def __init__(self, pid: int, interval: float = 0.1, spill: Path | None = None) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
+        self.spill = spill
         self.peak_bytes = 0
+        self.peak_spill_bytes = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
             self.peak_bytes = max(self.peak_bytes, _tree_rss_bytes(self.pid))
+            self.peak_spill_bytes = max(self.peak_spill_bytes, _folder_bytes(self.spill))
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -166,6 +188,8 @@ class DbtRun:
     process_peak_mib: float
     results: dict = field(repr=False)
     log: Path | None = None
+    # the largest size DuckDB's spill folder reached (sampled)
+    spill_peak_mib: float = 0.0
 
     @property
     def peak_mib(self) -> float:
@@ -210,7 +234,7 @@ def dbt_run(args: list[str], env: dict, work: Path, check: bool = True) -> DbtRu
             stdout=output,
             stderr=output,
         )
-        sampler = _MemorySampler(process.pid)
+        sampler = _MemorySampler(process.pid, spill=spill_folder(env))
         sampler.start()
         _, status, _ = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
@@ -230,6 +254,7 @@ def dbt_run(args: list[str], env: dict, work: Path, check: bool = True) -> DbtRu
         process_peak_mib=peak_kib / 1024,
         results=results,
         log=log,
+        spill_peak_mib=sampler.peak_spill_bytes / 2**20,
     )
 
 

@@ -266,6 +266,8 @@ def run_summary(run: DbtRun, top: int | None = TOP) -> dict:
         "peak_rss_gib": gib(run.peak_mib),
         "peak_rss_tree_sampled_gib": gib(run.tree_peak_mib),
         "peak_rss_largest_process_gib": gib(run.process_peak_mib),
+        # the DuckDB spill folder's largest size: the temp disk the run needs
+        "peak_spill_gib": gib(run.spill_peak_mib),
         "returncode": run.returncode,
         "failures": run.failures,
         "models_seconds": seconds(sum(row["seconds"] for row in timings["models"])),
