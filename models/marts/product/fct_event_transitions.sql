@@ -40,63 +40,64 @@ ordered as (
 
 ),
 
--- every event to its successor, the session's end after its last event
+-- the two kinds of transition an event is in: to its successor (the
+-- session's end after its last event), and from (session_start) when it is
+-- its session's first; one row per kind, so `ordered` is read once (read
+-- twice, DuckDB writes it whole and scans it back)
+transition_kinds as (
+
+    select 'next' as transition_kind
+    union all
+    select 'start' as transition_kind
+
+),
+
 transitions as (
 
     select
         ordered.person_id,
         ordered.session_id,
         ordered.session_platform,
-        ordered.event_name as from_event_name,
-        coalesce(ordered.next_event_name, '(session_end)') as to_event_name,
-        (
-            {{ behavioral_analytics.epoch_microseconds('ordered.next_event_at') }}
-            - {{ behavioral_analytics.epoch_microseconds('ordered.event_at') }}
-        ) / 1000000.0 as seconds_between
+        case
+            when transition_kinds.transition_kind = 'start' then '(session_start)'
+            else ordered.event_name
+        end as from_event_name,
+        case
+            when transition_kinds.transition_kind = 'start' then ordered.event_name
+            else coalesce(ordered.next_event_name, '(session_end)')
+        end as to_event_name,
+        case
+            when transition_kinds.transition_kind = 'next'
+                then (
+                    {{ behavioral_analytics.epoch_microseconds('ordered.next_event_at') }}
+                    - {{ behavioral_analytics.epoch_microseconds('ordered.event_at') }}
+                ) / 1000000.0
+        end as seconds_between
     from ordered
-
-    union all
-
-    select
-        ordered.person_id,
-        ordered.session_id,
-        ordered.session_platform,
-        '(session_start)' as from_event_name,
-        ordered.event_name as to_event_name,
-        null as seconds_between
-    from ordered
-    where ordered.event_index = 1
+    cross join transition_kinds
+    where transition_kinds.transition_kind = 'next' or ordered.event_index = 1
 
 ),
 
-by_platform as (
-
-    select
-        'all' as platform,
-        transitions.*
-    from transitions
-
-    union all
-
-    select
-        transitions.session_platform as platform,
-        transitions.*
-    from transitions
-
-),
-
+-- each transition counts under 'all' and under its session's platform: two
+-- grouping sets (a rollup of the platform) over the one input instead of a
+-- union of two copies of it
 counted as (
 
     select
-        by_platform.platform,
-        by_platform.from_event_name,
-        by_platform.to_event_name,
+        case
+            when grouping(transitions.session_platform) = 1 then 'all'
+            else transitions.session_platform
+        end as platform,
+        transitions.from_event_name,
+        transitions.to_event_name,
         count(*) as transition_count,
-        count(distinct by_platform.session_id) as session_count,
-        count(distinct by_platform.person_id) as person_count,
-        {{ behavioral_analytics.median('by_platform.seconds_between') }} as median_seconds
-    from by_platform
-    group by by_platform.platform, by_platform.from_event_name, by_platform.to_event_name
+        count(distinct transitions.session_id) as session_count,
+        count(distinct transitions.person_id) as person_count,
+        {{ behavioral_analytics.median('transitions.seconds_between') }} as median_seconds
+    from transitions
+    -- the grouping sets (from, to, platform) and (from, to)
+    group by transitions.from_event_name, transitions.to_event_name, rollup(transitions.session_platform)
 
 ),
 

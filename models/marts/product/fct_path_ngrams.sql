@@ -33,28 +33,35 @@ ordered as (
 
 ),
 
+-- each event ends a run of 2 and a run of 3 when it has that many events
+-- before it in its session: one row per length, so `ordered` is read once
+-- (read twice, DuckDB writes it whole and scans it back)
+lengths as (
+
+    select 2 as n
+    union all
+    select 3 as n
+
+),
+
 windows as (
 
     select
-        2 as n,
-        {{ dbt.concat(['ordered.previous_event_name', "' > '", 'ordered.event_name']) }} as path,  -- noqa: RF04, LT05
+        lengths.n,
+        case
+            when lengths.n = 2
+                then {{ dbt.concat(['ordered.previous_event_name', "' > '", 'ordered.event_name']) }}  -- noqa: LT05
+            else
+                {{ dbt.concat(['ordered.event_name_two_back', "' > '", 'ordered.previous_event_name', "' > '", 'ordered.event_name']) }}  -- noqa: LT05
+        end as path,  -- noqa: RF04
         ordered.event_name as last_event_name,
         ordered.person_id,
         ordered.session_id
     from ordered
-    where ordered.previous_event_name is not null
-
-    union all
-
-    select
-        3 as n,
-        {{ dbt.concat(['ordered.event_name_two_back', "' > '", 'ordered.previous_event_name', "' > '", 'ordered.event_name']) }}  -- noqa: LT05
-            as path,  -- noqa: RF04
-        ordered.event_name as last_event_name,
-        ordered.person_id,
-        ordered.session_id
-    from ordered
-    where ordered.event_name_two_back is not null
+    cross join lengths
+    where
+        (lengths.n = 2 and ordered.previous_event_name is not null)
+        or (lengths.n = 3 and ordered.event_name_two_back is not null)
 
 ),
 
