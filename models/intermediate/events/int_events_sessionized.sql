@@ -33,7 +33,7 @@ devices_touched as {{ behavioral_analytics.inlined_cte() }} (
 -- does anything of a person after their opt-out. Read twice (the narrow
 -- windows, the wide columns at the end) and inlined at each read: a
 -- materialized copy of every wide row was what spilled (10M analysed events
--- of the 30M run: 69 s with 7.8 GiB of spill, 40 s inlined with 1.1 GiB)
+-- of the 30M run: 69 s with 7.8-7.9 GiB of spill, 40 s inlined with 1.1 GiB)
 events as {{ behavioral_analytics.inlined_cte() }} (
 
     select
