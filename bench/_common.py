@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -161,12 +162,16 @@ class _MemorySampler(threading.Thread):
         self.interval = interval
         self.spill = spill
         self.peak_bytes = 0
+        # when the tree's peak was sampled (Unix time): which nodes ran then
+        self.peak_at: float | None = None
         self.peak_spill_bytes = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak_bytes = max(self.peak_bytes, _tree_rss_bytes(self.pid))
+            rss = _tree_rss_bytes(self.pid)
+            if rss > self.peak_bytes:
+                self.peak_bytes, self.peak_at = rss, time.time()
             self.peak_spill_bytes = max(self.peak_spill_bytes, _folder_bytes(self.spill))
             self._stop_event.wait(self.interval)
 
@@ -190,10 +195,21 @@ class DbtRun:
     log: Path | None = None
     # the largest size DuckDB's spill folder reached (sampled)
     spill_peak_mib: float = 0.0
+    # when the sampled tree peak was seen (Unix time)
+    tree_peak_at: float | None = None
 
     @property
     def peak_mib(self) -> float:
         return max(self.tree_peak_mib, self.process_peak_mib)
+
+    @property
+    def running_at_tree_peak(self) -> list[str]:
+        """The nodes dbt was compiling or executing when the sampled peak was seen.
+
+        dbt shares one DuckDB (one memory_limit) among its threads, so a peak is
+        the sum of what the nodes running together hold: this names them.
+        """
+        return nodes_running_at(self.results, self.tree_peak_at)
 
     @property
     def failures(self) -> list[dict]:
@@ -255,7 +271,33 @@ def dbt_run(args: list[str], env: dict, work: Path, check: bool = True) -> DbtRu
         results=results,
         log=log,
         spill_peak_mib=sampler.peak_spill_bytes / 2**20,
+        tree_peak_at=sampler.peak_at,
     )
+
+
+def nodes_running_at(results: dict, at: float | None) -> list[str]:
+    """Nodes of dbt's run results whose compile-to-execute span holds the Unix time ``at``."""
+    if at is None:
+        return []
+    running = []
+    for result in results.get("results", []):
+        spans = [
+            (step["started_at"], step["completed_at"])
+            for step in result.get("timing", [])
+            if step.get("started_at") and step.get("completed_at")
+        ]
+        if not spans:
+            continue
+        started = min(_unix_time(start) for start, _ in spans)
+        completed = max(_unix_time(end) for _, end in spans)
+        if started <= at <= completed:
+            running.append(_node_name(result["unique_id"]))
+    return running
+
+
+def _unix_time(iso: str) -> float:
+    # dbt writes UTC with a trailing Z
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def run_dbt(args: list[str], env: dict, work: Path) -> tuple[float, float, dict]:

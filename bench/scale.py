@@ -266,6 +266,8 @@ def run_summary(run: DbtRun, top: int | None = TOP) -> dict:
         "peak_rss_gib": gib(run.peak_mib),
         "peak_rss_tree_sampled_gib": gib(run.tree_peak_mib),
         "peak_rss_largest_process_gib": gib(run.process_peak_mib),
+        # the nodes running when the sampled peak was seen (they share one memory_limit)
+        "peak_rss_running_nodes": run.running_at_tree_peak,
         # the DuckDB spill folder's largest size: the temp disk the run needs
         "peak_spill_gib": gib(run.spill_peak_mib),
         "returncode": run.returncode,
@@ -864,12 +866,12 @@ def targets(sizes: dict, growth_figures: dict) -> dict:
     largest_label, largest = max(sizes.items(), key=lambda item: item[1]["target_events"])
     ten = next(((label, s) for label, s in sizes.items() if s["target_events"] == 10_000_000), None)
     peaks = [
-        (run["peak_rss_gib"], label)
+        (run["peak_rss_gib"], label, run.get("peak_rss_running_nodes") or [])
         for label, s in sizes.items()
         for run in (s["full_build"], s["incremental_day"])
         if "peak_rss_gib" in run
     ]
-    peak, peak_at = max(peaks)
+    peak, peak_at, peak_nodes = max(peaks)
     incremental = [
         (label, s["incremental_day"])
         for label, s in sorted(sizes.items(), key=lambda item: -item[1]["target_events"])
@@ -897,7 +899,11 @@ def targets(sizes: dict, growth_figures: dict) -> dict:
             "" if ten else "10M not in this run",
         ),
         "peak_memory_gib": verdict(
-            "peak_memory_gib", peak, peak_at, "largest peak of any timed dbt run"
+            "peak_memory_gib",
+            peak,
+            peak_at,
+            "largest peak of any timed dbt run; running when it was sampled: "
+            + (", ".join(peak_nodes) or "not recorded"),
         ),
         "sessions_vs_duckdb_floor": verdict(
             "sessions_vs_duckdb_floor",
