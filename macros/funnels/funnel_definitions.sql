@@ -44,3 +44,11 @@
 {% macro funnel_max_steps() -%}
     {{ return(20) }}
 {%- endmacro %}
+
+
+{% macro funnel_settings_vars() %}
+    {#- The vars int_funnel_persons_measured's rows depend on besides its
+        events: when one changes, an incremental run measures every person
+        again (macros/incremental/person_increments.sql). -#}
+    {{ return(['behavior__funnels', 'behavior__reporting_timezone', 'behavior__week_start', 'behavior__as_of_date']) }}
+{% endmacro %}

@@ -174,7 +174,10 @@
 {% endmacro %}
 
 {% macro default__signature_agg(columns, relation_alias) -%}
-    bit_xor(hashtextextended(concat_ws('|'{% for column in columns %}, {{ relation_alias }}.{{ column }}::text{% endfor %}), 0))
+    {#- The row's text as a record, `(v1,,"a|b")`: a null keeps its place and a
+        value holding a separator is quoted (concat_ws skipped the nulls, so
+        (x, null, y) and (x, y, null) hashed alike). -#}
+    bit_xor(hashtextextended(row({% for column in columns %}{{ relation_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor %})::text, 0))
 {%- endmacro %}
 
 {% macro duckdb__signature_agg(columns, relation_alias) -%}
@@ -187,7 +190,12 @@
 {%- endmacro %}
 
 {% macro spark__signature_agg(columns, relation_alias) -%}
-    bit_xor(xxhash64({% for column in columns %}{{ relation_alias }}.{{ column }}{{ ", " if not loop.last }}{% endfor %}))
+    {#- xxhash64 skips a null argument, so which columns are null is hashed
+        too: (x, null, y) and (x, y, null) differ. -#}
+    bit_xor(xxhash64(
+        {%- for column in columns %}{{ relation_alias }}.{{ column }}, {% endfor -%}
+        {%- for column in columns %}{{ relation_alias }}.{{ column }} is null{{ ", " if not loop.last }}{% endfor -%}
+    ))
 {%- endmacro %}
 
 

@@ -740,3 +740,60 @@ def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
     )
     assert code != 0
     assert "expression_is_true_fct_sessions_session_end_at" in output
+
+
+def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, tmp_path):
+    """int_funnel_persons_measured is incremental per person: every row is marked
+    first (entry_platform, which nothing compares), a new event of one device
+    arrives, and the build rewrites exactly the rows of the persons
+    int_mart_persons_touched lists (the device's among them), not the others.
+    A build with another week start (a setting the rows depend on) measures
+    every person again; fct_funnel_persons keeps equal to a full build either
+    way (test_daily_batches_with_late_mobile_files_equal_a_full_build)."""
+    events_source, warehouse_source, _, _ = daily
+    events = tmp_path / "events"
+    shutil.copytree(events_source, events)
+    warehouse = tmp_path / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy(warehouse_source, warehouse)
+    device = _late_event_for_a_device(warehouse, events)
+    measured = "main_intermediate.int_funnel_persons_measured"
+
+    def mark() -> None:
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute(f"update {measured} set entry_platform = 'not-rewritten'")
+
+    def persons(where: str) -> set[str]:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            return {
+                row[0]
+                for row in connection.execute(
+                    f"select person_id from {measured} where {where}"
+                ).fetchall()
+            }
+
+    mark()
+    run_dbt(BUILD, events, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        touched = dict(
+            connection.execute(
+                "select person_id, change_reason from main_intermediate.int_mart_persons_touched"
+            ).fetchall()
+        )
+        (device_person,) = connection.execute(
+            "select person_id from main_marts.dim_devices where device_id = ?", [device]
+        ).fetchone()
+    rewritten = persons("entry_platform is distinct from 'not-rewritten'")
+    kept = persons("entry_platform = 'not-rewritten'")
+    assert device_person in touched and "full_build" not in touched.values()
+    assert rewritten and kept, "an increment rewrites some persons, not all"
+    assert rewritten <= set(touched) and not kept & set(touched)
+
+    mark()
+    run_dbt([*BUILD, "--vars", "{behavior__week_start: sunday}"], events, warehouse)
+    assert not persons("entry_platform = 'not-rewritten'"), "a new setting measures every person"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (signatures,) = connection.execute(
+            f"select count(distinct settings_signature) from {measured}"
+        ).fetchone()
+    assert signatures == 1
