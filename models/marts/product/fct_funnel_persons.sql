@@ -11,7 +11,7 @@
 
 with
 
-funnel_persons_measured as {{ behavioral_analytics.inlined_cte() }} (
+measured as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from {{ ref('int_funnel_persons_measured') }}
 
@@ -25,7 +25,10 @@ as_of_dates as {{ behavioral_analytics.inlined_cte() }} (
 
 current_as_of as (
 
-    select as_of_dates.as_of_date
+    select
+        {{ behavioral_analytics.epoch_microseconds(
+            'cast(as_of_dates.as_of_date as ' ~ dbt.type_timestamp() ~ ')'
+        ) }} as as_of_us
     from as_of_dates
     where as_of_dates.is_current
 
@@ -34,26 +37,25 @@ current_as_of as (
 final as (
 
     select
-        funnel_persons_measured.funnel_name,
-        funnel_persons_measured.person_id,
-        funnel_persons_measured.entry_event_id,
-        funnel_persons_measured.entered_at,
-        funnel_persons_measured.entry_platform,
-        funnel_persons_measured.entry_week_start_date,
-        funnel_persons_measured.funnel_order,
-        funnel_persons_measured.window_hours,
-        funnel_persons_measured.step_count,
-        funnel_persons_measured.furthest_step,
-        funnel_persons_measured.is_converted,
-        {%- for step_number in range(1, max_steps + 1) %}
-        funnel_persons_measured.step_{{ step_number }}_at,
-        {%- endfor %}
-        funnel_persons_measured.seconds_to_convert,
-        {{ behavioral_analytics.epoch_microseconds('funnel_persons_measured.entered_local_at') }}
-        + cast(funnel_persons_measured.window_hours * 3600000000.0 as {{ dbt.type_bigint() }})
-        <= {{ behavioral_analytics.epoch_microseconds('cast(current_as_of.as_of_date as ' ~ dbt.type_timestamp() ~ ')') }}
-            as is_window_complete
-    from funnel_persons_measured
+        measured.funnel_name,
+        measured.person_id,
+        measured.entry_event_id,
+        measured.entered_at,
+        measured.entry_platform,
+        measured.entry_week_start_date,
+        measured.funnel_order,
+        measured.window_hours,
+        measured.step_count,
+        measured.furthest_step,
+        measured.is_converted,
+        {% for step_number in range(1, max_steps + 1) -%}
+            measured.step_{{ step_number }}_at,
+        {% endfor -%}
+        measured.seconds_to_convert,
+        {{ behavioral_analytics.epoch_microseconds('measured.entered_local_at') }}
+        + cast(measured.window_hours * 3600000000.0 as {{ dbt.type_bigint() }})
+        <= current_as_of.as_of_us as is_window_complete
+    from measured
     cross join current_as_of
 
 )
