@@ -48,7 +48,27 @@
 
 {% macro funnel_settings_vars() %}
     {#- The vars int_funnel_persons_measured's rows depend on besides its
-        events: when one changes, an incremental run measures every person
-        again (macros/incremental/person_increments.sql). -#}
+        events: when one changes, int_funnel_persons_touched lists every
+        person (full_build) and the run measures them all again. -#}
     {{ return(['behavior__funnels', 'behavior__reporting_timezone', 'behavior__week_start', 'behavior__as_of_date']) }}
+{% endmacro %}
+
+
+{% macro funnel_person_signatures(events) %}
+    {#- Per person of `events` (int_events_localized's rows): what their funnel
+        rows are measured from, as a count and an order-independent signature
+        of the columns the funnels read, and whether they have a step-1 event
+        of any funnel. int_funnel_persons_measured keeps these on its rows;
+        int_funnel_persons_touched compares them with the events now. -#}
+    {%- set entry_events = behavioral_analytics.funnel_definitions() | map(attribute='steps') | map('first') | unique | list -%}
+    select
+        {{ events }}.person_id,
+        count(*) as person_event_count,
+        {{ behavioral_analytics.signature_agg(
+            ['event_id', 'event_name', 'event_at', 'event_local_at', 'platform', 'week_start_date'], events
+        ) }} as person_events_signature,
+        max(case when {{ behavioral_analytics.in_list(events ~ '.event_name', entry_events) }} then 1 else 0 end) = 1
+            as has_entry_event
+    from {{ events }}
+    group by {{ events }}.person_id
 {% endmacro %}

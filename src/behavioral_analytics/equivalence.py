@@ -26,6 +26,7 @@ RUN_STATE_TABLES = frozenset(
     {
         "main_intermediate.int_attributed_devices_touched",
         "main_intermediate.int_devices_touched",
+        "main_intermediate.int_funnel_persons_touched",
         "main_intermediate.int_mart_devices_touched",
         "main_intermediate.int_mart_persons_touched",
         "main_staging.stg_tracker__files",

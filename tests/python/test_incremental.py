@@ -746,10 +746,11 @@ def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, t
     """int_funnel_persons_measured is incremental per person: every row is marked
     first (entry_platform, which nothing compares), a new event of one device
     arrives, and the build rewrites exactly the rows of the persons
-    int_mart_persons_touched lists (the device's among them), not the others.
-    A build with another week start (a setting the rows depend on) measures
-    every person again; fct_funnel_persons keeps equal to a full build either
-    way (test_daily_batches_with_late_mobile_files_equal_a_full_build)."""
+    int_funnel_persons_touched lists (the device's person among them, their
+    events changed), not the others. A build with another week start (a setting
+    the rows depend on) lists every person (full_build) and measures them all
+    again; fct_funnel_persons keeps equal to a full build either way
+    (test_daily_batches_with_late_mobile_files_equal_a_full_build)."""
     events_source, warehouse_source, _, _ = daily
     events = tmp_path / "events"
     shutil.copytree(events_source, events)
@@ -777,7 +778,7 @@ def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, t
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         touched = dict(
             connection.execute(
-                "select person_id, change_reason from main_intermediate.int_mart_persons_touched"
+                "select person_id, change_reason from main_intermediate.int_funnel_persons_touched"
             ).fetchall()
         )
         (device_person,) = connection.execute(
@@ -785,7 +786,8 @@ def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, t
         ).fetchone()
     rewritten = persons("entry_platform is distinct from 'not-rewritten'")
     kept = persons("entry_platform = 'not-rewritten'")
-    assert device_person in touched and "full_build" not in touched.values()
+    assert touched.get(device_person) == "events_changed"
+    assert "full_build" not in touched.values()
     assert rewritten and kept, "an increment rewrites some persons, not all"
     assert rewritten <= set(touched) and not kept & set(touched)
 
@@ -796,4 +798,7 @@ def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, t
         (signatures,) = connection.execute(
             f"select count(distinct settings_signature) from {measured}"
         ).fetchone()
-    assert signatures == 1
+        reasons = connection.execute(
+            "select distinct change_reason from main_intermediate.int_funnel_persons_touched"
+        ).fetchall()
+    assert signatures == 1 and reasons == [("full_build",)]

@@ -5,8 +5,8 @@ it did: staging loads the files it has not loaded (its own table says which),
 and the sessions model and the event and session marts recompute every device
 whose input signature differs from their own rows (a build killed after
 fct_events and before fct_sessions leaves fct_sessions to repair). So a build
-killed after staging, inside sessionization or while the marts are written is
-repaired by the next build. Each kill is a
+killed after staging, inside sessionization, while the marts are written or
+before the funnel attempts is repaired by the next build. Each kill is a
 SIGKILL of dbt's process group, as a scheduler's timeout or an OOM killer does."""
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ KILL_POINTS = [
     "START sql incremental model main_intermediate.int_events_sessionized",
     # after fct_events (incremental per device) is written, before fct_sessions
     "START sql incremental model main_marts.fct_sessions",
+    # after every core mart, before the funnel attempts (incremental per person)
+    "START sql incremental model main_intermediate.int_funnel_persons_measured",
 ]
 
 
@@ -78,10 +80,10 @@ def test_builds_killed_at_three_points_then_rerun_equal_a_clean_build(built_json
     warehouse = tmp_path / "warehouse" / "behavior.duckdb"
     warehouse.parent.mkdir(parents=True)
     batches = deliveries(built_jsonl.events)
-    for batch in batches[:-3]:
+    for batch in batches[: -len(KILL_POINTS)]:
         deliver(batch, events)
     run_dbt(BUILD, events, warehouse)
-    for batch, marker in zip(batches[-3:], KILL_POINTS, strict=True):
+    for batch, marker in zip(batches[-len(KILL_POINTS) :], KILL_POINTS, strict=True):
         deliver(batch, events)
         assert _build_killed_after(marker, events, warehouse), f"never reached: {marker}"
     run_dbt(BUILD, events, warehouse)

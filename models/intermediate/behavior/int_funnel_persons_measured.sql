@@ -1,17 +1,13 @@
 -- incremental runs: the pre-hook deletes the rows of the persons
--- int_mart_persons_touched lists (all rows when one of the settings
--- funnel_settings_vars() names changed: macros/incremental/person_increments.sql),
--- and the model measures those persons again from all their events
+-- int_funnel_persons_touched lists (every row when it lists full_build), and
+-- the model measures those persons again from all their events
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ behavioral_analytics.person_increment_prepare(
-        ref('int_mart_persons_touched'), behavioral_analytics.funnel_settings_vars()
-    ) }}",
+    pre_hook="{{ behavioral_analytics.device_increment_prepare(ref('int_funnel_persons_touched'), 'person_id') }}",
 ) }}
 
-{%- set settings_vars = behavioral_analytics.funnel_settings_vars() -%}
 {%- set funnels = behavioral_analytics.funnel_definitions() -%}
 {%- set max_steps = behavioral_analytics.funnel_max_steps() -%}
 
@@ -29,9 +25,9 @@ localized_events as {{ behavioral_analytics.inlined_cte() }} (
 
 ),
 
-mart_persons_touched as {{ behavioral_analytics.inlined_cte() }} (
+funnel_persons_touched as {{ behavioral_analytics.inlined_cte() }} (
 
-    select * from {{ ref('int_mart_persons_touched') }}
+    select * from {{ ref('int_funnel_persons_touched') }}
 
 ),
 
@@ -39,7 +35,14 @@ mart_persons_touched as {{ behavioral_analytics.inlined_cte() }} (
 events as {{ behavioral_analytics.inlined_cte() }} (
 
     select * from localized_events
-    where {{ behavioral_analytics.person_increment_filter('localized_events.person_id', 'mart_persons_touched', settings_vars) }}
+    where {{ behavioral_analytics.device_increment_filter('localized_events.person_id', 'funnel_persons_touched', 'person_id') }}
+
+),
+
+-- what the rows are measured from, kept on them for int_funnel_persons_touched
+person_signatures as (
+
+    {{ behavioral_analytics.funnel_person_signatures('events') }}
 
 ),
 
@@ -97,8 +100,15 @@ final as (
         best_attempts.step_{{ step_number }}_at,
         {%- endfor %}
         cast(best_attempts.seconds_to_convert as {{ behavioral_analytics.type_double() }}) as seconds_to_convert,
-        cast({{ behavioral_analytics.settings_signature(settings_vars) }} as {{ dbt.type_string() }}) as settings_signature
+        person_signatures.person_event_count,
+        person_signatures.person_events_signature,
+        cast(
+            {{ behavioral_analytics.settings_signature(behavioral_analytics.funnel_settings_vars()) }}
+            as {{ dbt.type_string() }}
+        ) as settings_signature
     from best_attempts
+    inner join person_signatures
+        on best_attempts.person_id = person_signatures.person_id
 
 )
 
