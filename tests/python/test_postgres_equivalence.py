@@ -47,7 +47,9 @@ WITHOUT_TESTS = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 # The last run's increment (int_devices_touched: each engine's own hash, and
 # PostgreSQL is built twice where DuckDB is built once) differs by design.
 ENGINE_OWN = {"main_staging.stg_tracker__event_shapes": None, **dict.fromkeys(RUN_STATE_TABLES)}
-ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature"}
+# The funnel attempts keep the signature of the events they were measured
+# from (signature_agg: each engine's own hash).
+ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature", "person_events_signature"}
 # the two engines read the same files from two folders
 IGNORED_COLUMNS = ENGINE_OWN_COLUMNS | {"file_path"}
 # a one-day churn horizon: five days of events train and validate a churn model

@@ -50,7 +50,9 @@ SCHEMAS = ("main_staging", "main_intermediate", "main_marts")
 # The last run's increment (int_devices_touched) holds each engine's own hash
 # (signature_agg) and the run's start time.
 ENGINE_OWN = {"main_staging.stg_tracker__event_shapes", *RUN_STATE_TABLES}
-ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature"}
+# The funnel attempts keep the signature of the events they were measured
+# from (signature_agg: each engine's own hash).
+ENGINE_OWN_COLUMNS = {"field_signature", "properties_signature", "person_events_signature"}
 # seeds and models: the tests take minutes on Spark (module docstring)
 NO_TESTS = ["--exclude", "resource_type:test", "resource_type:unit_test"]
 # a one-day churn horizon: a week of events trains and validates a churn model
