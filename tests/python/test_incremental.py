@@ -637,6 +637,17 @@ def test_a_new_model_is_backfilled_alone(daily, tmp_path):
     assert not differences, "\n".join(map(str, differences))
 
 
+def _copy_of_daily(daily, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the daily fixture's events and warehouse to change freely."""
+    events_source, warehouse_source, _, _ = daily
+    events = tmp_path / "events"
+    shutil.copytree(events_source, events)
+    warehouse = tmp_path / "warehouse" / "behavior.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    shutil.copy(warehouse_source, warehouse)
+    return events, warehouse
+
+
 def _late_event_for_a_device(warehouse: Path, events: Path) -> str:
     """Deliver one new web event of an anonymous device of a person who never opted
     out, two hours after its last event (a new session); return the device."""
@@ -671,12 +682,7 @@ def test_marts_rewrite_and_test_only_the_touched_devices(daily, tmp_path):
     exactly on the devices int_mart_devices_touched did not list, so their rows
     were not rewritten, and the build's scoped tests pass although every other
     session still breaks a test; a lone `dbt test` reads every row and fails."""
-    events_source, warehouse_source, _, _ = daily
-    events = tmp_path / "events"
-    shutil.copytree(events_source, events)
-    warehouse = tmp_path / "warehouse" / "behavior.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copy(warehouse_source, warehouse)
+    events, warehouse = _copy_of_daily(daily, tmp_path)
     device = _late_event_for_a_device(warehouse, events)
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("update main_marts.fct_events set app_version = 'not-rewritten'")
@@ -751,12 +757,7 @@ def test_funnel_persons_are_measured_again_for_the_touched_persons_only(daily, t
     the rows depend on) lists every person (full_build) and measures them all
     again; fct_funnel_persons keeps equal to a full build either way
     (test_daily_batches_with_late_mobile_files_equal_a_full_build)."""
-    events_source, warehouse_source, _, _ = daily
-    events = tmp_path / "events"
-    shutil.copytree(events_source, events)
-    warehouse = tmp_path / "warehouse" / "behavior.duckdb"
-    warehouse.parent.mkdir(parents=True)
-    shutil.copy(warehouse_source, warehouse)
+    events, warehouse = _copy_of_daily(daily, tmp_path)
     device = _late_event_for_a_device(warehouse, events)
     measured = "main_intermediate.int_funnel_persons_measured"
 
