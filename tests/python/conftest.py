@@ -36,6 +36,7 @@ SLOWEST_FIRST = (
     "test_postgres_equivalence.py",  # 180
     "test_first_hour.py",  # 156
     "test_peer_fixtures.py",  # 152
+    "test_bench_scale.py",  # 147
     "test_end_to_end.py",  # 130
     "test_behavior_marts.py",  # 128
     "test_serving.py",  # 109
