@@ -37,6 +37,11 @@ def common():
     return _bench_module("_common")
 
 
+@pytest.fixture(scope="module")
+def readme_table():
+    return _bench_module("readme_table")
+
+
 def test_sizes_read_and_label_both_ways(scale):
     assert [scale.parse_size(text) for text in ("60k", "1m", "1.5m", "2500000", " 10M ")] == [
         60_000,
@@ -128,6 +133,33 @@ def test_the_nodes_at_the_memory_peak_are_those_running_then(common):
     assert common.nodes_running_at(results, None) == []
 
 
+def test_the_readmes_bench_tables_are_the_renderings_of_their_results_files(readme_table):
+    blocks = readme_table.blocks((BENCH.parent / "README.md").read_text())
+    assert {"bench/results/scale-1m-10m.json", "bench/results/scale-30m.json"} <= set(blocks)
+    for results, block in blocks.items():
+        figures = json.loads((BENCH.parent / results).read_text())
+        assert block == readme_table.render(figures, results), (
+            f"README.md's table of {results} is not its rendering: run"
+            f" .venv/bin/python bench/readme_table.py {results} --readme README.md"
+        )
+    # and the copy the bench writes beside each results file
+    for table in (BENCH / "results").glob("scale-*.md"):
+        results = f"bench/results/{table.stem}.json"
+        figures = json.loads((BENCH.parent / results).read_text())
+        assert table.read_text() == readme_table.render(figures, results), table
+
+
+def test_a_bench_table_replaces_its_own_block_only(readme_table):
+    begin = "<!-- bench-table: bench/results/a.json -->"
+    other = "<!-- bench-table: bench/results/b.json -->\nb's table\n<!-- /bench-table -->\n"
+    text = f"# Title\n\n{begin}\nold\n<!-- /bench-table -->\n\n{other}\nafter\n"
+    new_block = f"{begin}\nnew\n<!-- /bench-table -->\n"
+    replaced = readme_table.replace_block(text, "bench/results/a.json", new_block)
+    assert replaced == f"# Title\n\n{new_block}\n{other}\nafter\n"
+    with pytest.raises(ValueError, match=r"no block for bench/results/c\.json"):
+        readme_table.replace_block(text, "bench/results/c.json", new_block)
+
+
 @pytest.mark.e2e
 def test_a_small_run_measures_every_phase_and_target(tmp_path):
     """The whole bench at 120k events (about 70 persons and the generator's
@@ -191,3 +223,10 @@ def test_a_small_run_measures_every_phase_and_target(tmp_path):
         if result["met"] is False:
             assert result["why"], f"{name} is missed without an explanation"
     assert "targets" in completed.stdout
+
+    # the README's table, beside the results file
+    table = out.with_suffix(".md").read_text()
+    assert table.startswith(f"<!-- bench-table: {out.resolve()} -->")
+    assert "| incremental build adding day 90 |" in table and "marts equal" in table
+    for result in targets.values():
+        assert f"| {result['goal']} |" in table
