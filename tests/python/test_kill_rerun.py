@@ -75,7 +75,7 @@ def _build_killed_after(marker: str, events: Path, warehouse: Path) -> bool:
     return killed
 
 
-def test_builds_killed_at_three_points_then_rerun_equal_a_clean_build(built_jsonl, tmp_path):
+def test_builds_killed_at_each_kill_point_then_rerun_equal_a_clean_build(built_jsonl, tmp_path):
     events = tmp_path / "events"
     warehouse = tmp_path / "warehouse" / "behavior.duckdb"
     warehouse.parent.mkdir(parents=True)
